@@ -1,0 +1,7 @@
+"""`python -m fetcher`."""
+
+import sys
+
+from fetcher.cli import main
+
+sys.exit(main())

@@ -1,0 +1,187 @@
+"""Start the mock server in a child process, wait until it answers, and always stop it.
+
+The server runs in its own process so that it never shares a GIL with the client being
+measured. The child is in its own session (a Ctrl-C at the terminal reaches only us, and we stop
+it in order) and exits by itself if we die, because it watches its stdin, which only we hold.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, Any
+
+DEFAULT_STARTUP_TIMEOUT_S = 20.0
+STOP_TIMEOUT_S = 5.0
+ANNOUNCEMENT = "listening on "
+
+# urllib honours HTTP_PROXY; our server is on loopback and must never be reached through a proxy.
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
+class LaunchError(RuntimeError):
+    """The mock server did not start; the message carries what it printed."""
+
+
+@dataclass(frozen=True)
+class MockServer:
+    """A running mock server: its base URL and its `/stats`."""
+
+    url: str
+    pid: int
+
+    def url_for(self, path: str) -> str:
+        """An absolute URL on this server."""
+        return self.url + path
+
+    def stats(self) -> dict[str, Any]:
+        """What the server has seen since the last reset."""
+        return _request_json(self.url_for("/stats"))
+
+    def reset_stats(self) -> None:
+        """Zero the server's counters, e.g. between two measured runs."""
+        _request_json(self.url_for("/stats/reset"), method="POST")
+
+
+def _request_json(url: str, method: str = "GET", timeout_s: float = 5.0) -> dict[str, Any]:
+    request = urllib.request.Request(url, method=method)
+    with _OPENER.open(request, timeout=timeout_s) as response:
+        return json.loads(response.read())  # type: ignore[no-any-return]
+
+
+def server_argv(**settings: object) -> list[str]:
+    """The `mock-server` command line for keyword settings named like its flags."""
+    argv = [sys.executable, "-m", "mock_server", "--exit-with-stdin"]
+    for name, value in settings.items():
+        if value is None or value is False:
+            continue
+        flag = "--" + name.replace("_", "-")
+        if value is True:
+            argv.append(flag)
+        elif isinstance(value, dict):
+            argv += [flag, ",".join(f"{kind}={rate}" for kind, rate in value.items())]
+        else:
+            argv += [flag, str(value)]
+    return argv
+
+
+@contextlib.contextmanager
+def launch(
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    latency: str | float | None = None,
+    jitter: str | float | None = None,
+    distribution: str | None = None,
+    seed: int | None = None,
+    error_rate: float | None = None,
+    rate_limit: float | None = None,
+    faults: str | dict[str, float] | None = None,
+    uvloop: bool = False,
+    access_log: bool = False,
+    startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S,
+) -> Iterator[MockServer]:
+    """Run a mock server for the duration of a `with` block; numbers for durations are ms."""
+    argv = server_argv(
+        host=host,
+        port=port,
+        latency=latency,
+        jitter=jitter,
+        distribution=distribution,
+        seed=seed,
+        error_rate=error_rate,
+        rate_limit=rate_limit,
+        faults=faults,
+        uvloop=uvloop,
+        access_log=access_log,
+    )
+    # stderr goes to a file, not a pipe: a pipe nobody reads would block a chatty server.
+    with tempfile.TemporaryFile() as stderr:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            start_new_session=True,
+        )
+        with _stopped_at_exit(process):
+            url = _wait_for_announcement(process, startup_timeout_s, stderr)
+            server = MockServer(url=url, pid=process.pid)
+            _wait_until_healthy(server, process, startup_timeout_s)
+            yield server
+
+
+@contextlib.contextmanager
+def _stopped_at_exit(process: subprocess.Popen[bytes]) -> Iterator[None]:
+    """Stop `process` however the block ends."""
+    try:
+        yield
+    finally:
+        stop(process)
+
+
+def _wait_for_announcement(
+    process: subprocess.Popen[bytes], timeout_s: float, stderr: IO[bytes]
+) -> str:
+    """Read the child's stdout until it says where it listens."""
+    assert process.stdout is not None
+    deadline = time.monotonic() + timeout_s
+    fd = process.stdout.fileno()
+    buffer = b""
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        chunk = os.read(fd, 4096)
+        if not chunk:
+            process.wait()
+            raise LaunchError(f"mock server exited before listening: {_tail(stderr)}")
+        buffer += chunk
+        for line in buffer.decode(errors="replace").splitlines():
+            if line.startswith(ANNOUNCEMENT):
+                return line[len(ANNOUNCEMENT) :].strip()
+    raise LaunchError(f"mock server did not announce itself within {timeout_s:g} s")
+
+
+def _wait_until_healthy(
+    server: MockServer, process: subprocess.Popen[bytes], timeout_s: float
+) -> None:
+    """Poll /health until it answers: listening is not yet serving."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            _request_json(server.url_for("/health"), timeout_s=1.0)
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise LaunchError(f"mock server at {server.url} never answered /health") from None
+            time.sleep(0.02)
+
+
+def _tail(stderr: IO[bytes]) -> str:
+    """The end of what the child wrote to stderr, for an error message."""
+    stderr.seek(0)
+    return stderr.read().decode(errors="replace").strip()[-2000:] or "(no output)"
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Stop the child politely, then firmly; never leave it running."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(STOP_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    for stream in (process.stdin, process.stdout):
+        if stream is not None:
+            stream.close()
