@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import resource
 import signal
 import sys
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, NoReturn
 
 from aiohttp import web
 from aiohttp.log import access_logger
 
 from mock_server.app import create_app
 from mock_server.faults import (
+    DEFAULT_DISTRIBUTION,
     DISTRIBUTIONS,
     Behaviour,
     ParamError,
@@ -26,6 +29,27 @@ from mock_server.faults import (
 
 # Enough queued connections for thousands of clients arriving at once.
 LISTEN_BACKLOG = 4096
+# Exit statuses: 2 for a bad command line (argparse's), 1 when the address cannot be bound.
+EXIT_CANNOT_LISTEN = 1
+EXIT_INTERRUPTED = 130
+
+
+class ListenError(OSError):
+    """The address cannot be bound: taken, not ours, or not an address."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a bad flag is one line on stderr (exit 2), not the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see --help)\n")
+
+
+def _port(text: str) -> int:
+    """A TCP port number, 0 meaning any free one."""
+    if not text.isascii() or not text.isdigit() or int(text) > 65535:
+        raise argparse.ArgumentTypeError(f"bad port {text!r}: use 0-65535 (0 picks a free one)")
+    return int(text)
 
 
 def _arg(parse: Callable[[str], object]) -> Callable[[str], object]:
@@ -42,12 +66,12 @@ def _arg(parse: Callable[[str], object]) -> Callable[[str], object]:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line; every behaviour flag can be overridden per request by a query parameter."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mock-server",
         description="A local API with injected latency and faults, for measuring HTTP clients.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080, help="port; 0 picks a free one")
+    parser.add_argument("--port", type=_port, default=8080, help="port; 0 picks a free one")
     parser.add_argument(
         "--latency",
         type=_arg(lambda v: parse_duration_ms(v, name="latency")),
@@ -58,9 +82,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--jitter",
         type=_arg(lambda v: parse_duration_ms(v, name="jitter")),
         default=0.0,
-        help="spread of the latency (standard deviation or +/-)",
+        help="spread of the latency: +/- for uniform, standard deviation for (log)normal",
     )
-    parser.add_argument("--distribution", choices=DISTRIBUTIONS, default="fixed")
+    parser.add_argument(
+        "--distribution",
+        choices=DISTRIBUTIONS,
+        default=DEFAULT_DISTRIBUTION,
+        help="shape of the latency (default uniform: +/- jitter; fixed ignores jitter)",
+    )
     parser.add_argument("--seed", type=int, default=None, help="seed for every random draw")
     parser.add_argument(
         "--error-rate",
@@ -127,7 +156,14 @@ async def serve(args: argparse.Namespace) -> None:
         site = web.TCPSite(
             runner, args.host, args.port, backlog=LISTEN_BACKLOG, shutdown_timeout=1.0
         )
-        await site.start()
+        try:
+            await site.start()
+        except OSError as error:
+            # asyncio wraps the bind error in a long sentence; the errno's own words are enough.
+            reason = os.strerror(error.errno) if error.errno and error.errno > 0 else error.strerror
+            raise ListenError(
+                f"cannot listen on {url_for(args.host, args.port)}: {reason}"
+            ) from None
         host, port = runner.addresses[0][:2]
         print(f"listening on {url_for(host, port)}", flush=True)
         await stop.wait()
@@ -150,18 +186,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `mock-server`."""
     args = build_parser().parse_args(argv)
     raise_fd_limit()
-    if args.uvloop:
-        try:
-            import uvloop
-        except ImportError:
-            print(
-                "mock-server: --uvloop needs uvloop: pip install 'fetcher[uvloop]'", file=sys.stderr
-            )
-            return 2
-        uvloop.run(serve(args))
-    else:
-        asyncio.run(serve(args))
+    try:
+        run = _event_loop_runner(args.uvloop)
+    except ImportError:
+        print("mock-server: --uvloop needs uvloop: pip install 'fetcher[uvloop]'", file=sys.stderr)
+        return 2
+    try:
+        run(serve(args))
+    except ListenError as error:
+        print(f"mock-server: {error}", file=sys.stderr)
+        return EXIT_CANNOT_LISTEN
+    except KeyboardInterrupt:
+        # Ctrl-C before the signal handlers were in place: stop just as quietly.
+        return EXIT_INTERRUPTED
     return 0
+
+
+def _event_loop_runner(use_uvloop: bool) -> Callable[[Coroutine[Any, Any, None]], None]:
+    """asyncio.run, or uvloop.run when asked for (ImportError when it is not installed)."""
+    if not use_uvloop:
+        return asyncio.run
+    import uvloop
+
+    return uvloop.run
 
 
 if __name__ == "__main__":

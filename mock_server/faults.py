@@ -12,9 +12,11 @@ import random
 import re
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 DISTRIBUTIONS = ("fixed", "uniform", "normal", "lognormal", "exponential")
+# Uniform with no jitter is fixed; with `--jitter` alone it spreads draws +/- the jitter.
+DEFAULT_DISTRIBUTION = "uniform"
 FAULT_KINDS = ("reset", "empty", "hang", "slow", "malformed")
 ERROR_STATUSES = (500, 502, 503)
 
@@ -28,11 +30,21 @@ HANG_MS = 300_000.0
 SLOW_BODY_MS = 2_000.0
 SLOW_BODY_CHUNKS = 10
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$")
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d*)?|\.\d+)\s*(ms|s)?\s*$", re.ASCII)
+_COUNT = re.compile(r"^\d+$", re.ASCII)
 
 
 class ParamError(ValueError):
     """A setting or a request parameter that cannot be used; the message says how to fix it."""
+
+
+class CapExceeded(ParamError):
+    """A size or a duration over what the server allows; carries the cap and its unit."""
+
+    def __init__(self, message: str, *, cap: float, unit: str) -> None:
+        super().__init__(message)
+        self.cap = cap
+        self.unit = unit
 
 
 def parse_duration_ms(text: str, *, name: str = "duration", cap_ms: float = MAX_DELAY_MS) -> float:
@@ -42,8 +54,29 @@ def parse_duration_ms(text: str, *, name: str = "duration", cap_ms: float = MAX_
         raise ParamError(f"bad {name} {text!r}: write 100ms, 1.5s or a number of milliseconds")
     value_ms = float(match.group(1)) * (1000.0 if match.group(2) == "s" else 1.0)
     if value_ms > cap_ms:
-        raise ParamError(f"{name} {text!r} is over the cap of {cap_ms:g} ms")
+        raise CapExceeded(
+            f"{name} {text!r} is over the cap of {cap_ms:g} ms", cap=cap_ms, unit="ms"
+        )
     return value_ms
+
+
+def parse_count(text: str, *, name: str, cap: int, unit: str) -> int:
+    """Read a whole number from 0 up to `cap`."""
+    if _COUNT.match(text) is None:
+        raise ParamError(f"bad {name} {text!r}: write a whole number from 0 to {cap}")
+    # Compare lengths first: int() of a thousand-digit string is slow, and never under a cap.
+    if len(text.lstrip("0")) > len(str(cap)) or int(text) > cap:
+        message = f"{name} {text} is over the cap of {cap} {unit}".rstrip()
+        raise CapExceeded(message, cap=cap, unit=unit)
+    return int(text)
+
+
+def parse_seed(text: str) -> int:
+    """Read a seed: any whole number."""
+    try:
+        return int(text)
+    except ValueError:
+        raise ParamError(f"bad seed {text!r}: use a whole number") from None
 
 
 def parse_fraction(text: str, *, name: str) -> float:
@@ -94,8 +127,9 @@ def parse_weighted_codes(text: str) -> tuple[tuple[int, float], ...]:
             raise ParamError(
                 f"bad status {part!r}: write CODE or CODE:WEIGHT, e.g. 503:0.1"
             ) from None
-        if not 100 <= pair[0] <= 599 or pair[1] < 0:
-            raise ParamError(f"bad status {part!r}: codes run 100-599 and weights are >= 0")
+        # 1xx codes are not final answers: a client would wait for the real one forever.
+        if not 200 <= pair[0] <= 599 or not 0.0 <= pair[1] < math.inf:
+            raise ParamError(f"bad status {part!r}: codes run 200-599 and weights are >= 0")
         pairs.append(pair)
     if not pairs or sum(weight for _, weight in pairs) <= 0:
         raise ParamError(f"bad status list {text!r}: give at least one code with a positive weight")
@@ -108,10 +142,12 @@ class Behaviour:
 
     latency_ms: float = 0.0
     jitter_ms: float = 0.0
-    distribution: str = "fixed"
+    distribution: str = DEFAULT_DISTRIBUTION
     error_rate: float = 0.0
     rate_limit: float = 0.0
     faults: tuple[tuple[str, float], ...] = ()
+    # True when there is nothing to inject: the server's fast path.
+    inert: bool = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.distribution not in DISTRIBUTIONS:
@@ -120,6 +156,8 @@ class Behaviour:
             )
         if self.error_rate + sum(rate for _, rate in self.faults) > 1.0 + 1e-9:
             raise ParamError("error-rate and fault rates add up to more than 1")
+        inert = not (self.latency_ms or self.jitter_ms or self.error_rate or self.rate_limit)
+        object.__setattr__(self, "inert", inert and not any(rate for _, rate in self.faults))
 
     def with_query(self, query: Mapping[str, str]) -> Behaviour:
         """This behaviour with the overrides a request's query parameters ask for."""
@@ -143,7 +181,11 @@ _OVERRIDES: dict[str, tuple[str, Callable[[str], object]]] = {
 
 
 def sample_latency_ms(rng: random.Random, behaviour: Behaviour) -> float:
-    """Draw one latency from the behaviour's distribution: mean `latency_ms`, spread `jitter_ms`."""
+    """Draw one latency: mean `latency_ms`, spread `jitter_ms`, never below 0 or over the cap.
+
+    The spread is +/- for uniform and the standard deviation for normal and lognormal; fixed
+    ignores it, and exponential has its own (its standard deviation is its mean).
+    """
     mean, spread = behaviour.latency_ms, behaviour.jitter_ms
     if mean <= 0.0 and spread <= 0.0:
         return 0.0
@@ -180,14 +222,16 @@ class TokenBucket:
 
     def __init__(self, rate: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.rate = rate
-        self.tokens = rate
+        # At least one token, or a limit under 1/s would never let a request through.
+        self.capacity = max(rate, 1.0)
+        self.tokens = self.capacity
         self.clock = clock
         self.updated = clock()
 
     def take(self) -> float:
         """Take a token: 0.0 when allowed, else the seconds until the next one is due."""
         now = self.clock()
-        self.tokens = min(self.rate, self.tokens + (now - self.updated) * self.rate)
+        self.tokens = min(self.capacity, self.tokens + (now - self.updated) * self.rate)
         self.updated = now
         if self.tokens >= 1.0:
             self.tokens -= 1.0

@@ -175,13 +175,16 @@ def _tail(stderr: IO[bytes]) -> str:
 
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Stop the child politely, then firmly; never leave it running."""
-    if process.poll() is None:
-        process.terminate()
-        try:
-            process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
+    try:
+        if process.poll() is None:
+            process.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(STOP_TIMEOUT_S)
+    finally:
+        # Too slow, or a second Ctrl-C arrived while we waited: no more politeness.
+        if process.poll() is None:
             process.kill()
             process.wait()
-    for stream in (process.stdin, process.stdout):
-        if stream is not None:
-            stream.close()
+        for stream in (process.stdin, process.stdout):
+            if stream is not None:
+                stream.close()

@@ -24,7 +24,7 @@ class ServerStats:
         self.requests = 0
         self.peak_in_flight = self.in_flight
         self.by_path: Counter[str] = Counter()
-        self.by_status: Counter[str] = Counter()
+        self.by_status: Counter[int] = Counter()
         self.faults: Counter[str] = Counter()
         self.since = time.time()
 
@@ -43,7 +43,7 @@ class ServerStats:
         """Count a request that has been answered (status) or failed on purpose (fault)."""
         self.in_flight -= 1
         if status is not None:
-            self.by_status[str(status)] += 1
+            self.by_status[status] += 1
         if fault is not None:
             self.faults[fault] += 1
 
@@ -54,7 +54,7 @@ class ServerStats:
             "in_flight": self.in_flight,
             "peak_in_flight": self.peak_in_flight,
             "by_path": dict(self.by_path),
-            "by_status": dict(self.by_status),
+            "by_status": {str(code): n for code, n in sorted(self.by_status.items())},
             "faults": dict(self.faults),
             "since": self.since,
         }
