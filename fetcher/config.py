@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 DEFAULT_CONCURRENCY = 100
 DEFAULT_CONNECT_TIMEOUT_S = 5.0
@@ -36,6 +37,7 @@ class FetchConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_redirects: int = DEFAULT_MAX_REDIRECTS
+    keep_body: bool = False
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -44,3 +46,13 @@ class FetchConfig:
             raise ValueError(f"processes must be at least 1, got {self.processes}")
         if self.max_body_bytes < 0:
             raise ValueError(f"max_body_bytes must be >= 0, got {self.max_body_bytes}")
+
+
+def config_to_dict(config: FetchConfig) -> dict[str, Any]:
+    """The config as JSON-ready data, e.g. to hand it to a child process."""
+    return asdict(config)
+
+
+def config_from_dict(data: dict[str, Any]) -> FetchConfig:
+    """The inverse of `config_to_dict`."""
+    return FetchConfig(**{**data, "timeouts": Timeouts(**data["timeouts"])})

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 
@@ -44,6 +44,8 @@ class FetchResult:
     error: ErrorKind | None = None
     detail: str | None = None
     attempts: int = 1
+    # Kept only with FetchConfig(keep_body=True): a batch of 100,000 must not hold its bodies.
+    body: bytes | None = field(default=None, repr=False, compare=False)
 
     @property
     def ok(self) -> bool:

@@ -1,0 +1,96 @@
+"""Plain sentences, drawn from measured numbers, that say why the strategies differ."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fetcher.compare import RunSummary
+
+MB = 1024 * 1024
+
+
+def explain(summaries: Sequence[RunSummary], latency_s: float | None) -> list[str]:
+    """A few sentences explaining a comparison; each quotes the numbers it rests on."""
+    by_name = {s.strategy: s for s in summaries}
+    sentences = [
+        sentence
+        for sentence in (
+            _overlap(by_name, latency_s),
+            _processes(by_name),
+            _httpx(by_name),
+            _failures(summaries),
+        )
+        if sentence
+    ]
+    sentences.append(
+        "The GIL lets one thread run Python at a time, but a thread waiting on a socket releases "
+        "it, so waiting overlaps in threads and in an event loop alike; it is CPU work that the "
+        "GIL serialises, which `fetcher gil` shows."
+    )
+    return sentences
+
+
+def _overlap(by_name: dict[str, RunSummary], latency_s: float | None) -> str | None:
+    sequential = by_name.get("sequential")
+    fast = [by_name[n] for n in ("asyncio-aiohttp", "threads") if n in by_name]
+    if not fast:
+        return None
+    best = min(fast, key=lambda s: s.wall_s)
+    seen = best.server_peak_in_flight
+    held = (
+        f"the server saw {seen} requests in flight at once"
+        if seen is not None
+        else (f"up to {best.workers} requests were in flight at once")
+    )
+    text = f"{best.strategy} finished in {best.wall_s:.2f} s: {held}, so their waits overlapped"
+    if sequential is not None:
+        text += (
+            f", where sequential waited for each in turn ({sequential.wall_s:.2f} s, "
+            f"{sequential.wall_s / best.wall_s:.1f}x longer)"
+        )
+    if best.efficiency is not None and latency_s:
+        text += f"; that is {best.efficiency:.0%} of the ideal {best.ideal_s:.2f} s"
+    return text + "."
+
+
+def _processes(by_name: dict[str, RunSummary]) -> str | None:
+    processes = by_name.get("processes")
+    if processes is None:
+        return None
+    text = (
+        f"processes overlapped only {processes.workers} requests at a time, one per process, "
+        f"and took {processes.wall_s:.2f} s: a process adds an interpreter and a GIL, which "
+        f"does nothing for waiting. Starting them cost {processes.startup_s:.2f} s before the "
+        f"first request"
+    )
+    lighter = by_name.get("threads") or by_name.get("asyncio-aiohttp")
+    if lighter is not None and processes.peak_rss_bytes > lighter.peak_rss_bytes:
+        extra_mb = (processes.peak_rss_bytes - lighter.peak_rss_bytes) / MB
+        text += (
+            f", and they used {extra_mb:.0f} MB more memory than {lighter.strategy} "
+            f"with {lighter.workers} workers"
+        )
+    return text + "."
+
+
+def _httpx(by_name: dict[str, RunSummary]) -> str | None:
+    httpx_run, aiohttp_run = by_name.get("asyncio-httpx"), by_name.get("asyncio-aiohttp")
+    if httpx_run is None or aiohttp_run is None or aiohttp_run.cpu_s <= 0:
+        return None
+    ratio = httpx_run.cpu_s / aiohttp_run.cpu_s
+    if ratio < 1.5:
+        return None
+    return (
+        f"asyncio-httpx used {httpx_run.cpu_s:.2f} s of CPU against {aiohttp_run.cpu_s:.2f} s for "
+        f"asyncio-aiohttp ({ratio:.1f}x): httpx's connection pool costs more Python per request, "
+        "which shows once the event loop is busy."
+    )
+
+
+def _failures(summaries: Sequence[RunSummary]) -> str | None:
+    failing = [s for s in summaries if s.failed]
+    if not failing:
+        return None
+    worst = max(failing, key=lambda s: s.failed)
+    kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(worst.errors.items()))
+    return f"{worst.strategy} had {worst.failed} failed requests ({kinds}); failures are results, not crashes."

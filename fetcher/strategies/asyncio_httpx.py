@@ -1,0 +1,126 @@
+"""asyncio with one httpx.AsyncClient and a fixed number of worker tasks.
+
+The same shape as the aiohttp strategy. httpx's pool defaults to 100 connections with 20 kept
+alive, which would throttle higher concurrency and reconnect constantly, so both are set to the
+concurrency. httpx has no total timeout of its own; asyncio's timeout provides it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Iterator, Sequence
+
+import httpx
+
+from fetcher.classify import BodyTooLargeError
+from fetcher.config import FetchConfig
+from fetcher.models import FetchResult
+from fetcher.strategies.base import OnResult, clock, failed, succeeded
+
+if sys.version_info >= (3, 11):
+    from asyncio import timeout as total_timeout
+else:  # aiohttp depends on async-timeout before 3.11
+    from async_timeout import timeout as total_timeout
+
+NAME = "asyncio-httpx"
+
+
+def run(
+    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+) -> None:
+    """Fetch on a new event loop; see `run_async`."""
+    asyncio.run(run_async(urls, config, on_result, t0))
+
+
+async def run_async(
+    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+) -> None:
+    """Fetch every URL with `config.concurrency` tasks sharing one client."""
+    t0 = clock() if t0 is None else t0
+    work = iter(enumerate(urls))
+    async with open_client(config) as client:
+        tasks = min(config.concurrency, len(urls))
+        await asyncio.gather(
+            *(_worker(client, work, config, on_result, t0, f"task-{slot}") for slot in range(tasks))
+        )
+
+
+def open_client(config: FetchConfig) -> httpx.AsyncClient:
+    """A client whose pool keeps as many connections alive as the concurrency."""
+    timeouts = config.timeouts
+    limits = httpx.Limits(
+        max_connections=config.concurrency, max_keepalive_connections=config.concurrency
+    )
+    timeout = httpx.Timeout(
+        connect=timeouts.connect_s,
+        read=timeouts.read_s,
+        write=timeouts.read_s,
+        pool=timeouts.total_s,
+    )
+    return httpx.AsyncClient(
+        limits=limits,
+        timeout=timeout,
+        follow_redirects=True,
+        max_redirects=config.max_redirects,
+        trust_env=False,
+    )
+
+
+async def _worker(
+    client: httpx.AsyncClient,
+    work: Iterator[tuple[int, str]],
+    config: FetchConfig,
+    on_result: OnResult,
+    t0: float,
+    name: str,
+) -> None:
+    """Take the next URL until none are left."""
+    for index, url in work:
+        on_result(await fetch_one(client, index, url, config, t0, name))
+
+
+async def fetch_one(
+    client: httpx.AsyncClient, index: int, url: str, config: FetchConfig, t0: float, worker: str
+) -> FetchResult:
+    """GET one URL; a failure is returned as a result, never raised (cancellation excepted)."""
+    started_s = clock() - t0
+    try:
+        async with total_timeout(config.timeouts.total_s):
+            async with client.stream("GET", url) as response:
+                body = await read_body(response, config.max_body_bytes)
+        return succeeded(
+            index,
+            url,
+            worker,
+            started_s,
+            response.status_code,
+            len(body),
+            t0,
+            body if config.keep_body else None,
+        )
+    except (
+        httpx.HTTPError,
+        httpx.InvalidURL,
+        asyncio.TimeoutError,
+        BodyTooLargeError,
+        OSError,
+    ) as exc:
+        return failed(index, url, worker, started_s, exc, t0)
+
+
+async def read_body(response: httpx.Response, limit: int) -> bytes:
+    """The body, refused as soon as it is known to be over `limit` bytes."""
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.isdigit():
+        if int(declared) > limit:
+            raise BodyTooLargeError(limit)
+        return await response.aread()
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLargeError(limit)
+        chunks.append(chunk)
+    return b"".join(chunks)

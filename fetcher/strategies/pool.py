@@ -1,0 +1,70 @@
+"""Feed URLs to an executor a window at a time and hand results back as they complete.
+
+Shared by the threads and processes strategies. Submitting the whole batch at once would hold a
+future per URL (100,000 URLs, 100,000 futures); a window of a few per worker keeps every worker
+busy with memory bounded by the window, not the batch.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
+from concurrent.futures.process import BrokenProcessPool
+
+from fetcher.models import ErrorKind, FetchResult
+from fetcher.strategies.base import OnResult, clock, failed
+
+Task = Callable[[int, str], FetchResult]
+
+
+def run_windowed(
+    executor: Executor,
+    task: Task,
+    urls: Iterable[str],
+    window: int,
+    on_result: OnResult,
+    t0: float,
+) -> None:
+    """Run `task(index, url)` for every URL with at most `window` submitted and unfinished."""
+    pending: dict[Future[FetchResult], tuple[int, str]] = {}
+    for index, url in enumerate(urls):
+        while len(pending) >= window:
+            _collect(pending, on_result, t0)
+        try:
+            pending[executor.submit(task, index, url)] = (index, url)
+        except BrokenProcessPool as exc:
+            on_result(_worker_died(index, url, exc, t0))
+    while pending:
+        _collect(pending, on_result, t0)
+
+
+def _collect(
+    pending: dict[Future[FetchResult], tuple[int, str]], on_result: OnResult, t0: float
+) -> None:
+    """Wait for at least one future and report every finished one."""
+    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+    for future in done:
+        index, url = pending.pop(future)
+        try:
+            result = future.result()
+        except BrokenProcessPool as exc:
+            result = _worker_died(index, url, exc, t0)
+        except Exception as exc:  # a bug in a task must still yield this URL's result
+            result = failed(index, url, "?", clock() - t0, exc, t0)
+        on_result(result)
+
+
+def _worker_died(index: int, url: str, exc: BaseException, t0: float) -> FetchResult:
+    """The result for a URL whose worker process died before answering."""
+    now_s = clock() - t0
+    return FetchResult(
+        index=index,
+        url=url,
+        status=None,
+        nbytes=0,
+        started_s=now_s,
+        ended_s=now_s,
+        worker="?",
+        error=ErrorKind.WORKER_DIED,
+        detail=f"{type(exc).__name__}: {exc}",
+    )

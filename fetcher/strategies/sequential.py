@@ -1,0 +1,22 @@
+"""The baseline: one requests.Session and a plain loop, one request at a time."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from fetcher.config import FetchConfig
+from fetcher.strategies.base import OnResult, clock
+from fetcher.strategies.sync_http import fetch_one, new_session
+
+NAME = "sequential"
+WORKER = "main"
+
+
+def run(
+    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+) -> None:
+    """Fetch each URL in turn; the session keeps one connection alive between them."""
+    t0 = clock() if t0 is None else t0
+    with new_session(config) as session:
+        for index, url in enumerate(urls):
+            on_result(fetch_one(session, index, url, config, t0, WORKER))
