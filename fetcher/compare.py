@@ -14,7 +14,7 @@ import tempfile
 import threading
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -105,18 +105,18 @@ def run_strategy(
     job = {"strategy": strategy, "urls_path": str(urls_path), "config": config_to_dict(config)}
     results: list[FetchResult] = []
     usage: dict[str, Any] = {}
-    with _child([sys.executable, "-m", "fetcher.runner"], json.dumps(job)) as child:
-        with _peak_memory(child.pid) as peak:
-            assert child.stdout is not None
-            for line in child.stdout:
-                record = json.loads(line)
-                if USAGE_KEY in record:
-                    usage = record[USAGE_KEY]
-                    continue
-                result = FetchResult.from_json(record)
-                results.append(result)
-                if on_result is not None:
-                    on_result(result)
+    argv = [sys.executable, "-m", "fetcher.runner"]
+    with _child(argv, json.dumps(job)) as child, _peak_memory(child.pid) as peak:
+        assert child.stdout is not None
+        for line in child.stdout:
+            record = json.loads(line)
+            if USAGE_KEY in record:
+                usage = record[USAGE_KEY]
+                continue
+            result = FetchResult.from_json(record)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
     if not usage:
         raise FetcherError(f"the {strategy} run ended without reporting (exit {child.returncode})")
     return StrategyRun(
@@ -167,10 +167,8 @@ def _peak_memory(pid: int) -> Iterator[list[int]]:
         while not stop.wait(MEMORY_SAMPLE_EVERY_S):
             total = 0
             for process in _tree(pid):
-                try:
+                with suppress(psutil.Error):
                     total += process.memory_info().rss
-                except psutil.Error:
-                    pass
             peak[0] = max(peak[0], total)
 
     sampler = threading.Thread(target=sample, name="memory-sampler", daemon=True)

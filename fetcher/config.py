@@ -38,6 +38,8 @@ class FetchConfig:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     keep_body: bool = False
+    # Pure-Python work done on each response, to turn an I/O-bound batch CPU-bound (fetcher.cpu).
+    cpu_ms: float = 0.0
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:

@@ -93,4 +93,7 @@ def _failures(summaries: Sequence[RunSummary]) -> str | None:
         return None
     worst = max(failing, key=lambda s: s.failed)
     kinds = ", ".join(f"{kind} {count}" for kind, count in sorted(worst.errors.items()))
-    return f"{worst.strategy} had {worst.failed} failed requests ({kinds}); failures are results, not crashes."
+    return (
+        f"{worst.strategy} had {worst.failed} failed requests ({kinds}); "
+        "failures are results, not crashes."
+    )

@@ -13,7 +13,7 @@ STDIN = "-"
 
 
 def read_urls(path: str | Path) -> list[str]:
-    """Every URL in the file, or a UrlFileError naming the file, line and text of the first bad one."""
+    """Every URL in the file; a UrlFileError names the file, line and text of a bad one."""
     name = "<stdin>" if str(path) == STDIN else str(path)
     try:
         if str(path) == STDIN:

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 
 import aiohttp
 
+from fetcher import cpu
 from fetcher.classify import BodyTooLargeError
 from fetcher.config import FetchConfig
 from fetcher.models import FetchResult
@@ -82,6 +83,7 @@ async def fetch_one(
     try:
         async with session.get(url, max_redirects=config.max_redirects) as response:
             body = await read_body(response, config.max_body_bytes)
+        cpu.work(body, config.cpu_ms)
         return succeeded(
             index,
             url,

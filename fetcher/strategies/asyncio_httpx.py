@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 
 import httpx
 
+from fetcher import cpu
 from fetcher.classify import BodyTooLargeError
 from fetcher.config import FetchConfig
 from fetcher.models import FetchResult
@@ -86,9 +87,9 @@ async def fetch_one(
     """GET one URL; a failure is returned as a result, never raised (cancellation excepted)."""
     started_s = clock() - t0
     try:
-        async with total_timeout(config.timeouts.total_s):
-            async with client.stream("GET", url) as response:
-                body = await read_body(response, config.max_body_bytes)
+        async with total_timeout(config.timeouts.total_s), client.stream("GET", url) as response:
+            body = await read_body(response, config.max_body_bytes)
+        cpu.work(body, config.cpu_ms)
         return succeeded(
             index,
             url,

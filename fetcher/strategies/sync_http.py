@@ -5,6 +5,7 @@ from __future__ import annotations
 import requests
 from requests.adapters import HTTPAdapter
 
+from fetcher import cpu
 from fetcher.classify import BodyTooLargeError
 from fetcher.config import FetchConfig
 from fetcher.models import FetchResult
@@ -38,6 +39,7 @@ def fetch_one(
             url, timeout=(timeouts.connect_s, timeouts.read_s), stream=True
         ) as response:
             body = read_body(response, config, deadline=t0 + started_s + timeouts.total_s)
+        cpu.work(body, config.cpu_ms)
         return succeeded(
             index,
             url,

@@ -1,0 +1,84 @@
+"""Fetch batches of HTTP endpoints concurrently, five ways behind one interface.
+
+    >>> from fetcher import fetch_all
+    >>> results = fetch_all(urls, strategy="asyncio-aiohttp", concurrency=100)
+
+Every URL yields exactly one `FetchResult`, in input order; a failed request is a result with an
+`ErrorKind`, never an exception.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from fetcher.config import FetchConfig, Timeouts
+from fetcher.errors import FetcherError, MissingExtraError, UrlFileError
+from fetcher.models import ErrorKind, FetchResult
+from fetcher.strategies import ASYNC_STRATEGIES, STRATEGIES, get_strategy
+from fetcher.urls import parse_urls, read_urls
+
+__all__ = [
+    "STRATEGIES",
+    "ErrorKind",
+    "FetchConfig",
+    "FetchResult",
+    "FetcherError",
+    "MissingExtraError",
+    "Timeouts",
+    "UrlFileError",
+    "afetch_all",
+    "fetch_all",
+    "parse_urls",
+    "read_urls",
+]
+
+OnResult = Callable[[FetchResult], None]
+
+
+def _config(config: FetchConfig | None, concurrency: int | None) -> FetchConfig:
+    from dataclasses import replace
+
+    config = config or FetchConfig()
+    return config if concurrency is None else replace(config, concurrency=concurrency)
+
+
+def fetch_all(
+    urls: Sequence[str],
+    strategy: str = "asyncio-aiohttp",
+    *,
+    concurrency: int | None = None,
+    config: FetchConfig | None = None,
+    on_result: OnResult | None = None,
+) -> list[FetchResult]:
+    """Fetch every URL with one strategy; results in input order, each streamed to `on_result`."""
+    results: list[FetchResult] = []
+
+    def collect(result: FetchResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    get_strategy(strategy).run(list(urls), _config(config, concurrency), collect)
+    return sorted(results, key=lambda r: r.index)
+
+
+async def afetch_all(
+    urls: Sequence[str],
+    strategy: str = "asyncio-aiohttp",
+    *,
+    concurrency: int | None = None,
+    config: FetchConfig | None = None,
+    on_result: OnResult | None = None,
+) -> list[FetchResult]:
+    """`fetch_all` for code already running an event loop (asyncio strategies only)."""
+    if strategy not in ASYNC_STRATEGIES:
+        raise ValueError(f"afetch_all runs {' or '.join(ASYNC_STRATEGIES)}, not {strategy!r}")
+    results: list[FetchResult] = []
+
+    def collect(result: FetchResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    await get_strategy(strategy).run_async(list(urls), _config(config, concurrency), collect)
+    return sorted(results, key=lambda r: r.index)
