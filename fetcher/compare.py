@@ -8,6 +8,7 @@ so its peak of requests in flight belongs to that run alone.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -87,8 +88,32 @@ def workers_for(strategy: str, config: FetchConfig, requests: int) -> int:
     """How many requests a strategy can have in flight at once."""
     if strategy == "sequential":
         return 1
-    limit = config.processes if strategy == "processes" else config.concurrency
+    if strategy == "hybrid":
+        limit = config.processes * config.concurrency
+    else:
+        limit = config.processes if strategy == "processes" else config.concurrency
     return max(1, min(limit, requests))
+
+
+def cores_for(strategy: str, config: FetchConfig) -> int:
+    """How many cores a strategy's Python can run on at once: one GIL, or one per process."""
+    if strategy in ("processes", "hybrid"):
+        return max(1, min(config.processes, os.cpu_count() or 1))
+    return 1
+
+
+def ideal_for(strategy: str, config: FetchConfig, requests: int, latency_s: float) -> float:
+    """The best wall time: waves of one latency, but never less than the CPU work allows.
+
+    A worker that does its CPU work between requests (sequential, a process) adds it to every
+    wave; threads and tasks can overlap it with other requests' waits, on one core at most.
+    """
+    workers = workers_for(strategy, config, requests)
+    cpu_s = config.cpu_ms / 1000
+    if strategy in ("sequential", "processes"):
+        return ideal_s(requests, workers, latency_s + cpu_s)
+    waves = ideal_s(requests, workers, latency_s)
+    return max(waves, requests * cpu_s / cores_for(strategy, config))
 
 
 def run_strategy(
@@ -186,7 +211,7 @@ def summarize(run: StrategyRun, config: FetchConfig, latency_s: float | None) ->
     latencies = sorted(r.elapsed_s * 1000 for r in results if r.ok)
     ok = sum(r.ok for r in results)
     workers = workers_for(run.strategy, config, len(results))
-    ideal = None if latency_s is None else ideal_s(len(results), workers, latency_s)
+    ideal = None if latency_s is None else ideal_for(run.strategy, config, len(results), latency_s)
     return RunSummary(
         strategy=run.strategy,
         requests=len(results),

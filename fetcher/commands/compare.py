@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from fetcher.commands._args import (
     add_fetch_options,
@@ -12,11 +13,18 @@ from fetcher.commands._args import (
     positive_int,
     strategy_list,
 )
+from fetcher.commands._batch import add_cpu_ms, open_batch, with_cpu_ms
 from fetcher.errors import FetcherError
 from fetcher.strategies import STRATEGIES
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from fetcher.models import FetchResult
+
 DEFAULT_COUNT = 100
 DEFAULT_LATENCY = "100ms"
+TEXT_TIMELINE = "-"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,6 +61,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=1,
         help="run each strategy K times and report the median (with min-max)",
     )
+    parser.add_argument(
+        "--timeline",
+        nargs="?",
+        const=TEXT_TIMELINE,
+        default=None,
+        metavar="FILE.png",
+        help="draw each request, start to end, in a lane per worker: to FILE.png "
+        "(needs the plot extra), or as text in the terminal when no file is given",
+    )
+    add_cpu_ms(parser)
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the summaries as JSON")
     parser.add_argument("--csv", type=Path, metavar="FILE", help="write the summaries as CSV")
     add_fetch_options(parser)
@@ -60,55 +78,58 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the comparison, on a URL file or on the embedded default."""
-    if args.urls_file and (args.count is not None or args.latency is not None):
-        raise FetcherError(
-            "--count and --latency shape the generated batch; drop them with a URL file"
-        )
     from fetcher import report
     from fetcher.compare import compare
     from fetcher.explain import explain
-    from fetcher.urls import read_urls
 
-    config = config_from_args(args)
-    if args.urls_file:
-        urls = read_urls(args.urls_file)
-        title = f"{len(urls)} URLs from {args.urls_file}"
-        with report.progress_bars(args.quiet) as bars:
-            summaries, _ = compare(
-                urls,
-                args.strategies,
-                config,
-                repeat=args.repeat,
-                on_start=bars.start,
-                on_result=bars.advance,
-            )
-        latency_s = None
-    else:
-        from mock_server import launch
+    config = with_cpu_ms(config_from_args(args), args)
+    if args.timeline not in (None, TEXT_TIMELINE) and not args.timeline.endswith(".png"):
+        raise FetcherError(
+            f"--timeline draws a .png file, got {args.timeline!r}; "
+            "put a URL file before --timeline, not after it"
+        )
+    if args.timeline not in (None, TEXT_TIMELINE):
+        from fetcher.plots import require_matplotlib
 
-        count = args.count or DEFAULT_COUNT
-        latency_s = args.latency if args.latency is not None else duration_s(DEFAULT_LATENCY)
-        with launch(latency=f"{latency_s * 1000:g}ms") as server:
-            urls = [server.url_for(f"/items/{i}") for i in range(count)]
-            title = (
-                f"{count} requests to the bundled mock server at {latency_s * 1000:g} ms latency"
-            )
-            with report.progress_bars(args.quiet) as bars:
-                summaries, _ = compare(
-                    urls,
-                    args.strategies,
-                    config,
-                    server=server,
-                    latency_s=latency_s,
-                    repeat=args.repeat,
-                    on_start=bars.start,
-                    on_result=bars.advance,
-                )
-    report.print_comparison(
-        summaries, explain(summaries, latency_s), title, report.stdout_console()
-    )
+        require_matplotlib("--timeline FILE.png")
+    with (
+        open_batch(args, DEFAULT_COUNT, DEFAULT_LATENCY) as batch,
+        report.progress_bars(args.quiet) as bars,
+    ):
+        summaries, runs = compare(
+            batch.urls,
+            args.strategies,
+            config,
+            server=batch.server,
+            latency_s=batch.latency_s,
+            repeat=args.repeat,
+            on_start=bars.start,
+            on_result=bars.advance,
+        )
+    console = report.stdout_console()
+    report.print_comparison(summaries, explain(summaries, batch.latency_s), batch.title, console)
+    if args.timeline:
+        _timeline(args.timeline, {name: run.results for name, run in runs.items()}, console)
     if args.json:
         report.write_json(args.json, summaries)
     if args.csv:
         report.write_csv(args.csv, summaries)
     return 0
+
+
+def _timeline(target: str, results: dict[str, list[FetchResult]], console: Console) -> None:
+    """Draw the runs' timelines to a PNG, or print them when no file was named."""
+    from fetcher.timeline import timelines
+
+    lines = timelines(results)
+    if target == TEXT_TIMELINE:
+        from fetcher.timeline_text import render
+
+        console.print()
+        for line in render(lines):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        return
+    from fetcher.plots import plot_timelines
+
+    plot_timelines(lines, Path(target))
+    console.print(f"timeline written to {target}", highlight=False)

@@ -19,6 +19,7 @@ STRATEGIES: dict[str, str] = {
     "asyncio-aiohttp": "fetcher.strategies.asyncio_aiohttp",
     "asyncio-httpx": "fetcher.strategies.asyncio_httpx",
     "processes": "fetcher.strategies.processes",
+    "hybrid": "fetcher.strategies.hybrid",
 }
 ASYNC_STRATEGIES = ("asyncio-aiohttp", "asyncio-httpx")
 
