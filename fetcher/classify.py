@@ -16,6 +16,7 @@ from collections.abc import Iterator
 import aiohttp
 import httpx
 import requests
+import urllib3
 
 from fetcher.models import ErrorKind
 
@@ -72,7 +73,13 @@ def _library_kind(exc: BaseException) -> ErrorKind | None:
         return ErrorKind.BODY_TOO_LARGE
     if isinstance(exc, asyncio.CancelledError):
         return ErrorKind.CANCELLED
-    return _requests_kind(exc) or _aiohttp_kind(exc) or _httpx_kind(exc) or _timeout_kind(exc)
+    return (
+        _requests_kind(exc)
+        or _urllib3_kind(exc)
+        or _aiohttp_kind(exc)
+        or _httpx_kind(exc)
+        or _timeout_kind(exc)
+    )
 
 
 def _requests_kind(exc: BaseException) -> ErrorKind | None:
@@ -94,6 +101,22 @@ def _requests_kind(exc: BaseException) -> ErrorKind | None:
     ):
         return ErrorKind.INVALID_RESPONSE
     if isinstance(exc, requests.ConnectionError):
+        return ErrorKind.CONNECTION
+    return ErrorKind.OTHER
+
+
+def _urllib3_kind(exc: BaseException) -> ErrorKind | None:
+    """urllib3's own errors, met when we read the body through `response.raw` ourselves."""
+    if not isinstance(exc, urllib3.exceptions.HTTPError):
+        return None
+    if isinstance(exc, urllib3.exceptions.ConnectTimeoutError):
+        return ErrorKind.CONNECT_TIMEOUT
+    if isinstance(exc, urllib3.exceptions.ReadTimeoutError):
+        return ErrorKind.READ_TIMEOUT
+    if isinstance(exc, urllib3.exceptions.DecodeError | urllib3.exceptions.IncompleteRead):
+        return ErrorKind.INVALID_RESPONSE
+    if isinstance(exc, urllib3.exceptions.ProtocolError):
+        # "Connection broken: ...": the cause says whether it was a reset or a short body.
         return ErrorKind.CONNECTION
     return ErrorKind.OTHER
 

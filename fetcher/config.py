@@ -1,4 +1,4 @@
-"""How to fetch: timeouts, concurrency and limits, as frozen values with DEFAULT_* constants."""
+"""How to fetch: timeouts, retries, concurrency and limits, as frozen values with DEFAULT_*."""
 
 from __future__ import annotations
 
@@ -12,6 +12,12 @@ DEFAULT_READ_TIMEOUT_S = 30.0
 DEFAULT_TOTAL_TIMEOUT_S = 60.0
 DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 10
+DEFAULT_ATTEMPTS = 3
+DEFAULT_BACKOFF_INITIAL_S = 0.1
+DEFAULT_BACKOFF_MAX_S = 5.0
+DEFAULT_RETRY_TOTAL_S = 120.0
+DEFAULT_RETRY_STATUSES = (429, 502, 503, 504)
+DEFAULT_RETRY_AFTER_MAX_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,52 @@ class Timeouts:
 
 
 @dataclass(frozen=True)
+class Retries:
+    """When to try a URL again: how often, how long between tries, and for which answers.
+
+    Only connection errors, timeouts and the `statuses` are retried, and only for GET, the one
+    method fetcher sends. `attempts=1` turns retrying off.
+    """
+
+    attempts: int = DEFAULT_ATTEMPTS
+    backoff_initial_s: float = DEFAULT_BACKOFF_INITIAL_S
+    backoff_max_s: float = DEFAULT_BACKOFF_MAX_S
+    # All attempts of one URL, waits included; no new attempt starts after this.
+    total_s: float = DEFAULT_RETRY_TOTAL_S
+    statuses: tuple[int, ...] = DEFAULT_RETRY_STATUSES
+    # A server's Retry-After is honoured up to this long; a larger one is cut to it.
+    retry_after_max_s: float = DEFAULT_RETRY_AFTER_MAX_S
+    # Full jitter: wait a random time up to the backoff, so clients do not retry in lockstep.
+    jitter: bool = True
+
+    def __post_init__(self) -> None:
+        if self.attempts < 1:
+            raise ValueError(f"attempts must be at least 1, got {self.attempts}")
+        for name in ("backoff_initial_s", "backoff_max_s", "total_s", "retry_after_max_s"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)!r}")
+        object.__setattr__(self, "statuses", tuple(self.statuses))
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How hard to press on servers: requests per second in all, connections per host.
+
+    None means no limit. The rate is shared by all workers of a run: threads share one limiter,
+    and each of P processes gets rate/P.
+    """
+
+    rate_per_s: float | None = None
+    per_host: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.rate_per_s is not None and not self.rate_per_s > 0:
+            raise ValueError(f"rate_per_s must be > 0, got {self.rate_per_s!r}")
+        if self.per_host is not None and self.per_host < 1:
+            raise ValueError(f"per_host must be at least 1, got {self.per_host!r}")
+
+
+@dataclass(frozen=True)
 class FetchConfig:
     """Everything a strategy needs to know besides the URLs."""
 
@@ -37,6 +89,8 @@ class FetchConfig:
     timeouts: Timeouts = field(default_factory=Timeouts)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_redirects: int = DEFAULT_MAX_REDIRECTS
+    retries: Retries = field(default_factory=Retries)
+    limits: Limits = field(default_factory=Limits)
     keep_body: bool = False
     # Pure-Python work done on each response, to turn an I/O-bound batch CPU-bound (fetcher.cpu).
     cpu_ms: float = 0.0
@@ -57,4 +111,9 @@ def config_to_dict(config: FetchConfig) -> dict[str, Any]:
 
 def config_from_dict(data: dict[str, Any]) -> FetchConfig:
     """The inverse of `config_to_dict`."""
-    return FetchConfig(**{**data, "timeouts": Timeouts(**data["timeouts"])})
+    nested = {
+        "timeouts": Timeouts(**data["timeouts"]),
+        "retries": Retries(**data.get("retries", {})),
+        "limits": Limits(**data.get("limits", {})),
+    }
+    return FetchConfig(**{**data, **nested})

@@ -1,19 +1,23 @@
 """`fetcher fetch URLS_FILE --strategy NAME --out FILE`: fetch once, one JSON line per result.
 
 Each line is written and flushed the moment its request completes, so an interrupted run keeps
-every finished result.
+every finished result, and `--resume FILE` can pick up where it stopped.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import sys
+import threading
 from collections import Counter
 from typing import TextIO
 
 from fetcher.cli import EXIT_INTERRUPTED, EXIT_OK
 from fetcher.commands._args import add_fetch_options, config_from_args
+from fetcher.errors import FetcherError
 from fetcher.models import FetchResult
 from fetcher.strategies import STRATEGIES
 
@@ -31,9 +35,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--out",
-        default="-",
+        default=None,
         metavar="FILE",
         help="JSON-lines output, one line per result ('-', the default: stdout)",
+    )
+    parser.add_argument(
+        "--resume",
+        default=None,
+        metavar="FILE",
+        help="skip the URLs this results file records as fetched, and append the rest to it",
     )
     add_fetch_options(parser)
 
@@ -41,6 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Fetch the file's URLs with one strategy, streaming results to --out."""
     from fetcher import report
+    from fetcher.resume import finished
     from fetcher.strategies import get_strategy
     from fetcher.strategies.base import clock
     from fetcher.urls import read_urls
@@ -48,19 +59,23 @@ def run(args: argparse.Namespace) -> int:
     urls = read_urls(args.urls_file)  # a bad file stops here, before any request
     config = config_from_args(args)
     strategy = get_strategy(args.strategy)
-    out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")  # noqa: SIM115
+    done = finished(args.resume, urls) if args.resume else set()
+    # The indices still to fetch; results come back numbered 0.. within them.
+    todo = [index for index in range(len(urls)) if index not in done]
+    out = open_output(args)
     tally = Tally(out)
     t0 = clock()
     code = EXIT_OK
     try:
         with report.progress_bars(args.quiet) as bars:
-            bars.start(args.strategy, len(urls))
+            bars.start(args.strategy, len(todo))
 
             def on_result(result: FetchResult) -> None:
-                tally.add(result)
+                tally.add(dataclasses.replace(result, index=todo[result.index]))
                 bars.advance()
 
-            strategy.run(urls, config, on_result, t0)
+            if todo:
+                strategy.run([urls[index] for index in todo], config, on_result, t0)
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
     finally:
@@ -68,8 +83,40 @@ def run(args: argparse.Namespace) -> int:
             out.close()
     summary = report.fetch_summary(tally.count, tally.ok, tally.errors, clock() - t0)
     prefix = "interrupted: " if code == EXIT_INTERRUPTED else ""
-    report.stderr_console().print(prefix + summary, highlight=False)
+    skipped = f" ({len(done)} already fetched, skipped)" if done else ""
+    report.stderr_console().print(prefix + summary + skipped, highlight=False)
+    if code == EXIT_INTERRUPTED:
+        exit_if_threads_linger(code)
     return code
+
+
+def open_output(args: argparse.Namespace) -> TextIO:
+    """Stdout, the --out file (truncated), or the --resume file (appended to)."""
+    from fetcher.resume import ends_mid_line
+
+    if args.resume is None:
+        if args.out in (None, "-"):
+            return sys.stdout
+        return open(args.out, "w", encoding="utf-8")
+    if args.out not in (None, args.resume):
+        raise FetcherError("--resume appends to its own file; drop --out or give it the same file")
+    out = open(args.resume, "a", encoding="utf-8")  # noqa: SIM115 - closed by run()
+    if ends_mid_line(args.resume):
+        out.write("\n")  # a line cut short by a kill stays on its own, and is ignored
+    return out
+
+
+def exit_if_threads_linger(code: int) -> None:
+    """End the process now if a worker thread is still blocked in a request.
+
+    Python cannot interrupt a thread blocked in a socket read, and the interpreter waits for
+    it at exit, up to the read timeout. Every result is written and flushed by now.
+    """
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if any(t.is_alive() and not t.daemon for t in others):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
 
 
 class Tally:

@@ -14,9 +14,10 @@ from collections.abc import Iterator, Sequence
 
 import aiohttp
 
-from fetcher import cpu
+from fetcher import cpu, retry
 from fetcher.classify import BodyTooLargeError
 from fetcher.config import FetchConfig
+from fetcher.limits import AsyncThrottle
 from fetcher.models import FetchResult
 from fetcher.strategies.base import OnResult, clock, failed, succeeded
 
@@ -37,11 +38,13 @@ async def run_async(
     """Fetch every URL with `config.concurrency` tasks sharing one session."""
     t0 = clock() if t0 is None else t0
     work = iter(enumerate(urls))
+    throttle = AsyncThrottle(config.limits, hosts=False)  # the connector limits hosts itself
     async with open_session(config) as session:
         tasks = min(config.concurrency, len(urls))
+        # If this is cancelled (Ctrl-C), gather cancels every worker and the session closes.
         await asyncio.gather(
             *(
-                _worker(session, work, config, on_result, t0, f"task-{slot}")
+                _worker(session, work, config, throttle, on_result, t0, f"task-{slot}")
                 for slot in range(tasks)
             )
         )
@@ -50,24 +53,31 @@ async def run_async(
 def open_session(config: FetchConfig) -> aiohttp.ClientSession:
     """A session whose connection pool is as large as the concurrency, with every timeout set."""
     timeouts = config.timeouts
-    connector = aiohttp.TCPConnector(limit=config.concurrency, limit_per_host=0)
+    connector = aiohttp.TCPConnector(
+        limit=config.concurrency, limit_per_host=config.limits.per_host or 0
+    )
     timeout = aiohttp.ClientTimeout(
         total=timeouts.total_s, sock_connect=timeouts.connect_s, sock_read=timeouts.read_s
     )
-    return aiohttp.ClientSession(connector=connector, timeout=timeout)
+    session = aiohttp.ClientSession(connector=connector, timeout=timeout)
+    # aiohttp quietly sends a GET again when a kept-alive connection drops; our retry policy
+    # must be the only one, so that `attempts` counts what the server saw.
+    session._retry_connection = False
+    return session
 
 
 async def _worker(
     session: aiohttp.ClientSession,
     work: Iterator[tuple[int, str]],
     config: FetchConfig,
+    throttle: AsyncThrottle,
     on_result: OnResult,
     t0: float,
     name: str,
 ) -> None:
     """Take the next URL until none are left; `next()` never awaits, so tasks cannot collide."""
     for index, url in work:
-        on_result(await fetch_one(session, index, url, config, t0, name))
+        on_result(await fetch_one(session, index, url, config, t0, name, throttle))
 
 
 async def fetch_one(
@@ -77,25 +87,40 @@ async def fetch_one(
     config: FetchConfig,
     t0: float,
     worker: str,
+    throttle: AsyncThrottle | None = None,
 ) -> FetchResult:
-    """GET one URL; a failure is returned as a result, never raised (cancellation excepted)."""
+    """GET one URL, retried as the policy says; a failure is a result, never raised."""
     started_s = clock() - t0
+    throttle = throttle or AsyncThrottle(config.limits, hosts=False)
+    tries = 0
     try:
-        async with session.get(url, max_redirects=config.max_redirects) as response:
-            body = await read_body(response, config.max_body_bytes)
-        cpu.work(body, config.cpu_ms)
+        async for attempt in retry.aattempts(config.retries):
+            with attempt:
+                tries += 1
+                status, body = await get(session, url, config, throttle)
+    except retry.RetryableStatus as answer:  # still "later" on the last try: a result like any
         return succeeded(
-            index,
-            url,
-            worker,
-            started_s,
-            response.status,
-            len(body),
-            t0,
-            body if config.keep_body else None,
+            index, url, worker, started_s, answer.status, answer.nbytes, t0, None, tries
         )
     except (aiohttp.ClientError, asyncio.TimeoutError, BodyTooLargeError, OSError) as exc:
-        return failed(index, url, worker, started_s, exc, t0)
+        return failed(index, url, worker, started_s, exc, t0, tries)
+    cpu.work(body, config.cpu_ms)
+    kept = body if config.keep_body else None
+    return succeeded(index, url, worker, started_s, status, len(body), t0, kept, tries)
+
+
+async def get(
+    session: aiohttp.ClientSession, url: str, config: FetchConfig, throttle: AsyncThrottle
+) -> tuple[int, bytes]:
+    """One attempt: (status, body), or RetryableStatus for an answer the policy retries."""
+    async with (
+        throttle.slot(url),
+        session.get(url, max_redirects=config.max_redirects) as response,
+    ):
+        body = await read_body(response, config.max_body_bytes)
+    retry_after = response.headers.get("Retry-After")
+    retry.check_status(config.retries, response.status, len(body), retry_after)
+    return response.status, body
 
 
 async def read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:

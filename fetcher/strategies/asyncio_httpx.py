@@ -13,9 +13,10 @@ from collections.abc import Iterator, Sequence
 
 import httpx
 
-from fetcher import cpu
+from fetcher import cpu, retry
 from fetcher.classify import BodyTooLargeError
 from fetcher.config import FetchConfig
+from fetcher.limits import AsyncThrottle
 from fetcher.models import FetchResult
 from fetcher.strategies.base import OnResult, clock, failed, succeeded
 
@@ -40,10 +41,16 @@ async def run_async(
     """Fetch every URL with `config.concurrency` tasks sharing one client."""
     t0 = clock() if t0 is None else t0
     work = iter(enumerate(urls))
+    # httpx has no per-host connection limit, so the throttle holds per-host slots as well.
+    throttle = AsyncThrottle(config.limits)
     async with open_client(config) as client:
         tasks = min(config.concurrency, len(urls))
+        # If this is cancelled (Ctrl-C), gather cancels every worker and the client closes.
         await asyncio.gather(
-            *(_worker(client, work, config, on_result, t0, f"task-{slot}") for slot in range(tasks))
+            *(
+                _worker(client, work, config, throttle, on_result, t0, f"task-{slot}")
+                for slot in range(tasks)
+            )
         )
 
 
@@ -72,33 +79,37 @@ async def _worker(
     client: httpx.AsyncClient,
     work: Iterator[tuple[int, str]],
     config: FetchConfig,
+    throttle: AsyncThrottle,
     on_result: OnResult,
     t0: float,
     name: str,
 ) -> None:
     """Take the next URL until none are left."""
     for index, url in work:
-        on_result(await fetch_one(client, index, url, config, t0, name))
+        on_result(await fetch_one(client, index, url, config, t0, name, throttle))
 
 
 async def fetch_one(
-    client: httpx.AsyncClient, index: int, url: str, config: FetchConfig, t0: float, worker: str
+    client: httpx.AsyncClient,
+    index: int,
+    url: str,
+    config: FetchConfig,
+    t0: float,
+    worker: str,
+    throttle: AsyncThrottle | None = None,
 ) -> FetchResult:
-    """GET one URL; a failure is returned as a result, never raised (cancellation excepted)."""
+    """GET one URL, retried as the policy says; a failure is a result, never raised."""
     started_s = clock() - t0
+    throttle = throttle or AsyncThrottle(config.limits)
+    tries = 0
     try:
-        async with total_timeout(config.timeouts.total_s), client.stream("GET", url) as response:
-            body = await read_body(response, config.max_body_bytes)
-        cpu.work(body, config.cpu_ms)
+        async for attempt in retry.aattempts(config.retries):
+            with attempt:
+                tries += 1
+                status, body = await get(client, url, config, throttle)
+    except retry.RetryableStatus as answer:  # still "later" on the last try: a result like any
         return succeeded(
-            index,
-            url,
-            worker,
-            started_s,
-            response.status_code,
-            len(body),
-            t0,
-            body if config.keep_body else None,
+            index, url, worker, started_s, answer.status, answer.nbytes, t0, None, tries
         )
     except (
         httpx.HTTPError,
@@ -107,7 +118,25 @@ async def fetch_one(
         BodyTooLargeError,
         OSError,
     ) as exc:
-        return failed(index, url, worker, started_s, exc, t0)
+        return failed(index, url, worker, started_s, exc, t0, tries)
+    cpu.work(body, config.cpu_ms)
+    kept = body if config.keep_body else None
+    return succeeded(index, url, worker, started_s, status, len(body), t0, kept, tries)
+
+
+async def get(
+    client: httpx.AsyncClient, url: str, config: FetchConfig, throttle: AsyncThrottle
+) -> tuple[int, bytes]:
+    """One attempt: (status, body), or RetryableStatus for an answer the policy retries."""
+    async with (
+        throttle.slot(url),
+        total_timeout(config.timeouts.total_s),
+        client.stream("GET", url) as response,
+    ):
+        body = await read_body(response, config.max_body_bytes)
+    retry_after = response.headers.get("Retry-After")
+    retry.check_status(config.retries, response.status_code, len(body), retry_after)
+    return response.status_code, body
 
 
 async def read_body(response: httpx.Response, limit: int) -> bytes:

@@ -24,6 +24,7 @@ def succeeded(
     nbytes: int,
     t0: float,
     body: bytes | None = None,
+    attempts: int = 1,
 ) -> FetchResult:
     """The result of a request that got a response; 4xx and 5xx count as `http_status` errors."""
     return FetchResult(
@@ -35,12 +36,19 @@ def succeeded(
         ended_s=clock() - t0,
         worker=worker,
         error=ErrorKind.HTTP_STATUS if status >= 400 else None,
+        attempts=attempts,
         body=body,
     )
 
 
 def failed(
-    index: int, url: str, worker: str, started_s: float, exc: BaseException, t0: float
+    index: int,
+    url: str,
+    worker: str,
+    started_s: float,
+    exc: BaseException,
+    t0: float,
+    attempts: int = 1,
 ) -> FetchResult:
     """The result of a request that raised: the exception becomes an ErrorKind."""
     return FetchResult(
@@ -53,6 +61,7 @@ def failed(
         worker=worker,
         error=classify(exc),
         detail=describe(exc),
+        attempts=attempts,
     )
 
 

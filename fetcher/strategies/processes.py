@@ -3,18 +3,22 @@
 Each process has its own interpreter and GIL, which buys nothing for waiting on the network: P
 processes overlap only P requests, and each costs a start-up and tens of MB. URLs go out one at
 a time (a window of a few per process) so no process sits on a chunk while others idle.
+Processes share no limiter: each gets rate/P of the rate limit. Each holds one connection at a
+time, so at most P reach one host whatever the per-host limit.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 
 import requests
 
 from fetcher.config import FetchConfig
+from fetcher.limits import Throttle, share
 from fetcher.models import FetchResult
 from fetcher.strategies.base import OnResult, clock
 from fetcher.strategies.pool import run_windowed
@@ -26,6 +30,7 @@ WINDOW_PER_WORKER = 2
 # Set once in each worker process by _start_worker.
 _session: requests.Session | None = None
 _config: FetchConfig | None = None
+_throttle: Throttle | None = None
 _t0 = 0.0
 
 
@@ -38,18 +43,39 @@ def run(
     # spawn, not fork: forking a parent that runs threads (progress bars, pools) is unsafe, and
     # spawn is what macOS and Windows do anyway, so the start-up cost shown is the honest one.
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_start_worker, initargs=(config, t0)
-    ) as executor:
+    executor = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=_start_worker,
+        initargs=(share(config, workers), t0),
+    )
+    try:
         run_windowed(executor, _fetch, urls, workers * WINDOW_PER_WORKER, on_result, t0)
+    except BaseException:
+        # Ctrl-C: the workers ignore SIGINT, so stopping them is up to us.
+        terminate_workers(executor)
+        raise
+    finally:
+        executor.shutdown(wait=True, cancel_futures=True)
+
+
+def terminate_workers(executor: ProcessPoolExecutor) -> None:
+    """Stop every worker process now, whatever it is doing."""
+    if hasattr(executor, "terminate_workers"):  # Python 3.14+
+        executor.terminate_workers()
+        return
+    for process in list((executor._processes or {}).values()):
+        process.terminate()
 
 
 def _start_worker(config: FetchConfig, t0: float) -> None:
     """Open this process's Session once; every URL it gets reuses it."""
-    global _session, _config, _t0
-    _session, _config, _t0 = new_session(config), config, t0
+    global _session, _config, _throttle, _t0
+    # Ctrl-C in a terminal reaches the whole process group; the parent decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _session, _config, _throttle, _t0 = new_session(config), config, Throttle(config.limits), t0
 
 
 def _fetch(index: int, url: str) -> FetchResult:
     assert _session is not None and _config is not None, "worker not initialised"
-    return fetch_one(_session, index, url, _config, _t0, f"pid-{os.getpid()}")
+    return fetch_one(_session, index, url, _config, _t0, f"pid-{os.getpid()}", _throttle)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fetcher.config import FetchConfig
+from fetcher.limits import Throttle
 from fetcher.strategies.base import OnResult, clock
 from fetcher.strategies.sync_http import fetch_one, new_session
 
@@ -17,6 +18,7 @@ def run(
 ) -> None:
     """Fetch each URL in turn; the session keeps one connection alive between them."""
     t0 = clock() if t0 is None else t0
+    throttle = Throttle(config.limits)
     with new_session(config) as session:
         for index, url in enumerate(urls):
-            on_result(fetch_one(session, index, url, config, t0, WORKER))
+            on_result(fetch_one(session, index, url, config, t0, WORKER, throttle))

@@ -5,9 +5,10 @@ from __future__ import annotations
 import requests
 from requests.adapters import HTTPAdapter
 
-from fetcher import cpu
+from fetcher import cpu, retry
 from fetcher.classify import BodyTooLargeError
 from fetcher.config import FetchConfig
+from fetcher.limits import Throttle
 from fetcher.models import FetchResult
 from fetcher.strategies.base import clock, failed, succeeded
 
@@ -20,6 +21,7 @@ def new_session(config: FetchConfig, pool_size: int = 1) -> requests.Session:
     # Proxy settings from the environment are looked up on every request; we do not use them.
     session.trust_env = False
     session.max_redirects = config.max_redirects
+    # max_retries=0: our retry policy must be the only one, so attempts count what servers saw.
     adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
@@ -27,31 +29,50 @@ def new_session(config: FetchConfig, pool_size: int = 1) -> requests.Session:
 
 
 def fetch_one(
-    session: requests.Session, index: int, url: str, config: FetchConfig, t0: float, worker: str
+    session: requests.Session,
+    index: int,
+    url: str,
+    config: FetchConfig,
+    t0: float,
+    worker: str,
+    throttle: Throttle | None = None,
 ) -> FetchResult:
-    """GET one URL; a failure is returned as a result, never raised."""
+    """GET one URL, retried as the policy says; a failure is returned as a result, never raised."""
     started_s = clock() - t0
-    timeouts = config.timeouts
+    throttle = throttle or Throttle(config.limits)
+    tries = 0
     try:
+        for attempt in retry.attempts(config.retries):
+            with attempt:
+                tries += 1
+                status, body = get(session, url, config, throttle)
+    except retry.RetryableStatus as answer:  # still "later" on the last try: a result like any
+        return succeeded(
+            index, url, worker, started_s, answer.status, answer.nbytes, t0, None, tries
+        )
+    except Exception as exc:
+        return failed(index, url, worker, started_s, exc, t0, tries)
+    cpu.work(body, config.cpu_ms)
+    kept = body if config.keep_body else None
+    return succeeded(index, url, worker, started_s, status, len(body), t0, kept, tries)
+
+
+def get(
+    session: requests.Session, url: str, config: FetchConfig, throttle: Throttle
+) -> tuple[int, bytes]:
+    """One attempt: (status, body), or RetryableStatus for an answer the policy retries."""
+    timeouts = config.timeouts
+    with throttle.slot(url):
         # requests has no total timeout: connect and read bound each step, and read_body
         # enforces the total while the body arrives.
+        deadline = clock() + timeouts.total_s
         with session.get(
             url, timeout=(timeouts.connect_s, timeouts.read_s), stream=True
         ) as response:
-            body = read_body(response, config, deadline=t0 + started_s + timeouts.total_s)
-        cpu.work(body, config.cpu_ms)
-        return succeeded(
-            index,
-            url,
-            worker,
-            started_s,
-            response.status_code,
-            len(body),
-            t0,
-            body if config.keep_body else None,
-        )
-    except Exception as exc:
-        return failed(index, url, worker, started_s, exc, t0)
+            body = read_body(response, config, deadline)
+    retry_after = response.headers.get("Retry-After")
+    retry.check_status(config.retries, response.status_code, len(body), retry_after)
+    return response.status_code, body
 
 
 def read_body(response: requests.Response, config: FetchConfig, deadline: float) -> bytes:
@@ -62,7 +83,9 @@ def read_body(response: requests.Response, config: FetchConfig, deadline: float)
         raise BodyTooLargeError(limit)
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_content(CHUNK_BYTES):
+    # read1 returns what has arrived, where iter_content would wait for a full chunk, so the
+    # deadline is checked as the body trickles in: it trips at most a read timeout late.
+    while chunk := response.raw.read1(CHUNK_BYTES, decode_content=True):
         size += len(chunk)
         if size > limit:
             raise BodyTooLargeError(limit)

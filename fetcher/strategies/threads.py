@@ -2,7 +2,8 @@
 
 A thread blocked in a socket read releases the GIL, so N threads wait on N responses at once.
 requests.Session is not documented as thread-safe, hence one per thread, kept in a
-threading.local so each thread reuses its own connection.
+threading.local so each thread reuses its own connection. The rate and per-host limits are one
+`Throttle` shared by all threads.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from fetcher.config import FetchConfig
+from fetcher.limits import Throttle
 from fetcher.models import FetchResult
 from fetcher.strategies.base import OnResult, clock
 from fetcher.strategies.pool import run_windowed
@@ -32,6 +34,7 @@ def run(
     local = threading.local()
     sessions: list[requests.Session] = []
     lock = threading.Lock()
+    throttle = Throttle(config.limits)
 
     def session() -> requests.Session:
         if not hasattr(local, "session"):
@@ -42,12 +45,19 @@ def run(
 
     def task(index: int, url: str) -> FetchResult:
         worker = threading.current_thread().name
-        return fetch_one(session(), index, url, config, t0, worker)
+        return fetch_one(session(), index, url, config, t0, worker, throttle)
 
     workers = max(1, min(config.concurrency, len(urls)))
+    executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="thread")
     try:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="thread") as executor:
-            run_windowed(executor, task, urls, workers * WINDOW_PER_WORKER, on_result, t0)
+        run_windowed(executor, task, urls, workers * WINDOW_PER_WORKER, on_result, t0)
+    except BaseException:
+        # Ctrl-C: drop the queued URLs instead of fetching them; a request already under way
+        # ends within its timeouts, and nothing waits for it.
+        executor.shutdown(wait=False, cancel_futures=True)
+        raise
+    else:
+        executor.shutdown(wait=True)
     finally:
         for each in sessions:
             each.close()
