@@ -1,0 +1,105 @@
+"""Ctrl-C and a killed worker, on a real `fetcher fetch` subprocess: nothing lost, nothing left."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+
+from mock_server import MockServer
+
+FETCH = [sys.executable, "-m", "fetcher", "fetch", "--quiet"]
+STRATEGIES = ["sequential", "threads", "asyncio-aiohttp", "asyncio-httpx", "processes"]
+WAIT_S = 30.0
+
+
+def start_fetch(tmp_path: Path, urls: list[str], *flags: str) -> tuple[subprocess.Popen[str], Path]:
+    """Start `fetcher fetch` on the URLs, writing to a file; return the process and the file."""
+    urls_file = tmp_path / "urls.txt"
+    urls_file.write_text("\n".join(urls) + "\n")
+    out = tmp_path / "results.jsonl"
+    argv = [*FETCH, str(urls_file), "--out", str(out), *flags]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return process, out
+
+
+def lines(path: Path) -> list[dict[str, Any]]:
+    """The JSON records of a results file; every line must parse."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines()]
+
+
+def wait_for_results(process: subprocess.Popen[str], out: Path, count: int) -> None:
+    """Wait until the file holds `count` results (the run is under way), within WAIT_S."""
+    deadline = time.monotonic() + WAIT_S
+    while len(lines(out)) < count:
+        assert process.poll() is None, process.communicate()
+        assert time.monotonic() < deadline, "no results in time"
+        time.sleep(0.05)
+
+
+def family(process: subprocess.Popen[str]) -> list[psutil.Process]:
+    """The process and every descendant it has now."""
+    parent = psutil.Process(process.pid)
+    return [parent, *parent.children(recursive=True)]
+
+
+def assert_all_gone(processes: list[psutil.Process]) -> None:
+    """None of the processes is still running (a moment is allowed for them to exit)."""
+    _, alive = psutil.wait_procs(processes, timeout=5)
+    for each in alive:
+        each.kill()
+    assert alive == []
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_ctrl_c_writes_every_finished_result_and_exits_130(
+    server: MockServer, tmp_path: Path, strategy: str
+) -> None:
+    """SIGINT mid-run: exit 130 at once, whole lines only, a summary, and no process left behind."""
+    # After the first few, requests hang for minutes: only real cancellation ends the run quickly.
+    urls = [server.url_for(f"/items/{i}?latency=100ms") for i in range(5)]
+    urls += [server.url_for(f"/items/{i}?latency=100ms&faults=hang=0.3") for i in range(5, 60)]
+    flags = ["--strategy", strategy, "--concurrency", "3", "--processes", "2"]
+    process, out = start_fetch(tmp_path, urls, *flags, "--read-timeout", "60s")
+    try:
+        wait_for_results(process, out, 3)
+        started = family(process)
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=WAIT_S)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    records = lines(out)
+    assert 3 <= len(records) < len(urls)
+    assert len({r["index"] for r in records}) == len(records)
+    assert "interrupted" in stderr
+    assert_all_gone(started)
+
+
+def test_killed_worker_turns_its_urls_into_worker_died(server: MockServer, tmp_path: Path) -> None:
+    """A worker killed by a signal: the run still completes, unfinished URLs are WORKER_DIED."""
+    urls = [server.url_for(f"/items/{i}?latency=200ms") for i in range(20)]
+    process, out = start_fetch(tmp_path, urls, "--strategy", "processes", "--processes", "2")
+    try:
+        wait_for_results(process, out, 1)
+        workers = [
+            p for p in family(process)[1:] if "resource_tracker" not in " ".join(p.cmdline())
+        ]
+        os.kill(workers[0].pid, signal.SIGKILL)
+        _, stderr = process.communicate(timeout=WAIT_S)
+    finally:
+        process.kill()
+    assert process.returncode == 0, stderr
+    records = lines(out)
+    assert sorted(r["index"] for r in records) == list(range(len(urls)))
+    assert any(r["error"] == "worker_died" for r in records)
