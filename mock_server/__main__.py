@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import signal
@@ -173,11 +174,16 @@ async def serve(args: argparse.Namespace) -> None:
 
 def _watch_stdin(on_eof: Callable[[], object]) -> None:
     """Call `on_eof` from a daemon thread once stdin is closed."""
+    fd = sys.stdin.fileno()
 
     def wait() -> None:
-        while sys.stdin.buffer.read(4096):
+        # os.read, not sys.stdin: a thread parked in a buffered read holds a lock that makes
+        # interpreter shutdown abort with "could not acquire lock for <stdin>".
+        while os.read(fd, 4096):
             pass
-        on_eof()
+        # The loop may already be closed if we are stopping anyway.
+        with contextlib.suppress(RuntimeError):
+            on_eof()
 
     threading.Thread(target=wait, name="stdin-watch", daemon=True).start()
 
