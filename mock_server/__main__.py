@@ -30,6 +30,8 @@ from mock_server.faults import (
 
 # Enough queued connections for thousands of clients arriving at once.
 LISTEN_BACKLOG = 4096
+# On SIGTERM, requests still running (a hang, a 1 s latency) get this long before they are cut.
+SHUTDOWN_TIMEOUT_S = 1.0
 # Exit statuses: 2 for a bad command line (argparse's), 1 when the address cannot be bound.
 EXIT_CANNOT_LISTEN = 1
 EXIT_INTERRUPTED = 130
@@ -144,7 +146,10 @@ async def serve(args: argparse.Namespace) -> None:
     )
     app = create_app(behaviour, seed=args.seed)
     runner = web.AppRunner(
-        app, access_log=access_logger if args.access_log else None, handler_cancellation=True
+        app,
+        access_log=access_logger if args.access_log else None,
+        handler_cancellation=True,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
     )
     await runner.setup()
     stop = asyncio.Event()
@@ -154,9 +159,7 @@ async def serve(args: argparse.Namespace) -> None:
     if args.exit_with_stdin:
         _watch_stdin(lambda: loop.call_soon_threadsafe(stop.set))
     try:
-        site = web.TCPSite(
-            runner, args.host, args.port, backlog=LISTEN_BACKLOG, shutdown_timeout=1.0
-        )
+        site = web.TCPSite(runner, args.host, args.port, backlog=LISTEN_BACKLOG)
         try:
             await site.start()
         except OSError as error:

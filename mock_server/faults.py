@@ -96,8 +96,11 @@ def parse_rate_limit(text: str) -> float:
         value = float(text)
     except ValueError:
         raise ParamError(f"bad rate-limit {text!r}: write requests per second, e.g. 200") from None
-    if not 0.0 <= value <= MAX_RATE_LIMIT:
-        raise ParamError(f"bad rate-limit {text!r}: it must be between 0 and {MAX_RATE_LIMIT:g}")
+    if not 0.0 <= value < math.inf:
+        raise ParamError(f"bad rate-limit {text!r}: write requests per second, e.g. 200")
+    if value > MAX_RATE_LIMIT:
+        message = f"rate-limit {text} is over the cap of {MAX_RATE_LIMIT:g} requests/s"
+        raise CapExceeded(message, cap=MAX_RATE_LIMIT, unit="requests/s")
     return value
 
 

@@ -130,6 +130,8 @@ async def redirect(request: web.Request) -> web.Response:
     n = parse_count(
         request.match_info["n"], name="redirect count", cap=MAX_REDIRECTS, unit="redirects"
     )
+    if n < 1:
+        raise ParamError("bad redirect count '0': ask for at least one redirect")
     location = f"/redirect/{n - 1}" if n > 1 else "/items/0"
     return json_response({"redirect_to": location}, 302, Location=location)
 

@@ -29,6 +29,7 @@ from mock_server.state import ServerState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
+LATENCY_HEADER = "X-Injected-Latency-Ms"
 # Faults that break the connection: the client never sees a status.
 CONNECTION_FAULTS = frozenset({"reset", "empty", "hang", "malformed"})
 
@@ -47,8 +48,13 @@ def measured(state: ServerState, handler: Handler) -> Handler:
                 behaviour = behaviour.with_query(request.query)
             if behaviour.inert:
                 response = await handler(request)
+            elif (limited := _rate_limited(state, behaviour)) is not None:
+                response = limited
             else:
-                fault, response = await _misbehave(request, state, behaviour, handler)
+                rng = state.rng_for(request)
+                # Chosen here, so a hang the client gives up on still counts as a hang.
+                fault = choose_fault(rng, behaviour)
+                response = await _misbehave(request, handler, behaviour, rng, fault)
             status = None if fault in CONNECTION_FAULTS else response.status
             return response
         except ParamError as error:
@@ -64,38 +70,44 @@ def measured(state: ServerState, handler: Handler) -> Handler:
     return run
 
 
+def _rate_limited(state: ServerState, behaviour: Behaviour) -> web.Response | None:
+    """A 429 saying, in whole seconds, when to come back; None within the limit."""
+    if behaviour.rate_limit <= 0:
+        return None
+    wait_s = state.bucket(behaviour.rate_limit).take()
+    if wait_s <= 0:
+        return None
+    retry_after_s = max(1, int(wait_s + 0.999))
+    body = {"error": "rate limit exceeded", "retry_after_s": retry_after_s}
+    return json_response(body, status=429, **{"Retry-After": str(retry_after_s)})
+
+
 async def _misbehave(
-    request: web.Request, state: ServerState, behaviour: Behaviour, handler: Handler
-) -> tuple[str | None, web.StreamResponse]:
-    """Apply the rate limit, latency and fault around the handler: (fault, response)."""
-    if behaviour.rate_limit > 0:
-        wait_s = state.bucket(behaviour.rate_limit).take()
-        if wait_s > 0:
-            return None, _too_many_requests(wait_s)
-    rng = state.rng_for(request)
-    fault = choose_fault(rng, behaviour)
+    request: web.Request,
+    handler: Handler,
+    behaviour: Behaviour,
+    rng: random.Random,
+    fault: str | None,
+) -> web.StreamResponse:
+    """Wait the drawn latency, then answer, fail or break the connection as `fault` says."""
     latency_ms = sample_latency_ms(rng, behaviour)
     if latency_ms > 0:
         await asyncio.sleep(latency_ms / 1000)
     if fault == "error":
-        return fault, _server_error(rng)
+        return _server_error(rng)
     if fault == "hang":
         # Never answer; handler cancellation ends this when the client gives up.
         await asyncio.sleep(HANG_MS / 1000)
     if fault in CONNECTION_FAULTS:
         _break_connection(request, fault)
-        return fault, web.Response()
+        return web.Response()
     response = await handler(request)
+    if not response.prepared:
+        # What was drawn, so a client can set what it observed against what was injected.
+        response.headers[LATENCY_HEADER] = f"{latency_ms:.3f}"
     if fault == "slow":
         response = await _send_slowly(request, response)
-    return fault, response
-
-
-def _too_many_requests(wait_s: float) -> web.Response:
-    """A 429 saying, in whole seconds, when to come back."""
-    retry_after_s = max(1, int(wait_s + 0.999))
-    body = {"error": "rate limit exceeded", "retry_after_s": retry_after_s}
-    return json_response(body, status=429, **{"Retry-After": str(retry_after_s)})
+    return response
 
 
 def _server_error(rng: random.Random) -> web.Response:
