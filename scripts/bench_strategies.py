@@ -63,7 +63,8 @@ def ideal_times(server: MockServer, count: int) -> None:
         )
         print(
             f"  {s.strategy:16} wall {s.wall_s:6.2f} s, {ratio:.3f}x ideal{extra}; "
-            f"server peak {s.server_peak_in_flight}  [{verdict(ratio <= limits[s.strategy])} <= {limits[s.strategy]}x]"
+            f"server peak {s.server_peak_in_flight}  "
+            f"[{verdict(ratio <= limits[s.strategy])} <= {limits[s.strategy]}x]"
         )
 
 
@@ -194,7 +195,8 @@ def help_time() -> None:
         times.append(time.perf_counter() - started)
     median = statistics.median(times)
     print(
-        f"\n`fetcher --help`: median {median * 1000:.0f} ms of 5  [{verdict(median < 0.3)} < 300 ms]"
+        f"\n`fetcher --help`: median {median * 1000:.0f} ms of 5  "
+        f"[{verdict(median < 0.3)} < 300 ms]"
     )
 
 
