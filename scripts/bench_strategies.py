@@ -79,10 +79,9 @@ def concurrency_reached(server: MockServer) -> None:
             get_strategy(strategy).run(urls, FetchConfig(concurrency=concurrency), results.append)
             peak = server.stats()["peak_in_flight"]
             ok = sum(r.ok for r in results)
-            print(
-                f"  {strategy:16} asked {concurrency:5}, server saw {peak:5}, ok {ok}  "
-                f"[{verdict(peak == concurrency)}]"
-            )
+            # The issue's figure is about the async clients' pools; threads are shown for contrast.
+            mark = verdict(peak == concurrency) if strategy != "threads" else "info"
+            print(f"  {strategy:16} asked {concurrency:5}, server saw {peak:5}, ok {ok}  [{mark}]")
 
 
 def rate(count: int, run: Callable[[], object]) -> float:
