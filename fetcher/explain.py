@@ -9,25 +9,95 @@ from fetcher.compare import RunSummary
 MB = 1024 * 1024
 
 
-def explain(summaries: Sequence[RunSummary], latency_s: float | None) -> list[str]:
+GIL_BOUND = ("threads", "asyncio-aiohttp", "asyncio-httpx")
+MULTICORE = ("processes", "hybrid")
+
+
+def explain(
+    summaries: Sequence[RunSummary], latency_s: float | None, cpu_ms: float = 0.0
+) -> list[str]:
     """A few sentences explaining a comparison; each quotes the numbers it rests on."""
     by_name = {s.strategy: s for s in summaries}
+    cpu_bound = cpu_ms > 0 and _multicore_wins(by_name)
     sentences = [
         sentence
         for sentence in (
             _overlap(by_name, latency_s),
-            _processes(by_name),
+            _cpu_work(by_name, cpu_ms) if cpu_ms > 0 else None,
+            _processes_cpu_bound(by_name) if cpu_bound else _processes(by_name),
+            _hybrid(by_name),
             _httpx(by_name),
             _failures(summaries),
         )
         if sentence
     ]
-    sentences.append(
+    sentences.append(_gil(cpu_bound))
+    return sentences
+
+
+def _gil(cpu_bound: bool) -> str:
+    if cpu_bound:
+        return (
+            "The GIL lets one thread run Python at a time: waits overlap in threads and in an "
+            "event loop, but the work on each response does not, so once that work outweighs "
+            "the waiting, only more interpreters (processes) make the batch faster."
+        )
+    return (
         "The GIL lets one thread run Python at a time, but a thread waiting on a socket releases "
         "it, so waiting overlaps in threads and in an event loop alike; it is CPU work that the "
         "GIL serialises, which `fetcher gil` shows."
     )
-    return sentences
+
+
+def _multicore_wins(by_name: dict[str, RunSummary]) -> bool:
+    """True when a processes or hybrid run beat every single-GIL run."""
+    single = [by_name[n].wall_s for n in GIL_BOUND if n in by_name]
+    multi = [by_name[n].wall_s for n in MULTICORE if n in by_name]
+    return bool(single and multi) and min(multi) < min(single)
+
+
+def _cpu_work(by_name: dict[str, RunSummary], cpu_ms: float) -> str | None:
+    single = [by_name[n] for n in GIL_BOUND if n in by_name]
+    if not single:
+        return None
+    requests = single[0].requests
+    total_s = requests * cpu_ms / 1000
+    walls = ", ".join(f"{s.strategy} {s.wall_s:.2f} s" for s in single)
+    return (
+        f"Each response cost {cpu_ms:g} ms of Python with the GIL held, {requests} x {cpu_ms:g} ms "
+        f"= {total_s:.2f} s of CPU in all, which one interpreter runs on one core whatever "
+        f"its threads or tasks: so {walls}, none under {total_s:.2f} s."
+    )
+
+
+def _processes_cpu_bound(by_name: dict[str, RunSummary]) -> str | None:
+    multi = [by_name[n] for n in MULTICORE if n in by_name]
+    if not multi:
+        return None
+    best = min(multi, key=lambda s: s.wall_s)
+    others = ", ".join(f"{s.strategy} {s.wall_s:.2f} s" for s in multi if s is not best)
+    text = (
+        f"{best.strategy} won in {best.wall_s:.2f} s{f' ({others})' if others else ''}: "
+        f"each process has its own interpreter and GIL, so the work ran on several cores at "
+        f"once ({best.cpu_s:.2f} s of CPU in {best.wall_s:.2f} s of wall time), which paid "
+        f"for the {best.startup_s:.2f} s of start-up"
+    )
+    lighter = by_name.get("asyncio-aiohttp") or by_name.get("threads")
+    if lighter is not None and best.peak_rss_bytes > lighter.peak_rss_bytes:
+        extra_mb = (best.peak_rss_bytes - lighter.peak_rss_bytes) / MB
+        text += f" and {extra_mb:.0f} MB more memory than {lighter.strategy}"
+    return text + "."
+
+
+def _hybrid(by_name: dict[str, RunSummary]) -> str | None:
+    hybrid = by_name.get("hybrid")
+    if hybrid is None or hybrid.server_peak_in_flight is None:
+        return None
+    return (
+        f"hybrid ran an event loop in each process: the server saw "
+        f"{hybrid.server_peak_in_flight} requests in flight at once from it, where processes "
+        "alone hold one per process."
+    )
 
 
 def _overlap(by_name: dict[str, RunSummary], latency_s: float | None) -> str | None:

@@ -107,7 +107,9 @@ def run(args: argparse.Namespace) -> int:
             on_result=bars.advance,
         )
     console = report.stdout_console()
-    report.print_comparison(summaries, explain(summaries, batch.latency_s), batch.title, console)
+    report.print_comparison(
+        summaries, explain(summaries, batch.latency_s, config.cpu_ms), batch.title, console
+    )
     if args.timeline:
         _timeline(args.timeline, {name: run.results for name, run in runs.items()}, console)
     if args.json:
