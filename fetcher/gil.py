@@ -282,6 +282,11 @@ def _explain_processes(run: GilRun, info: InterpreterInfo) -> list[str]:
         f"so the counts ran on up to {cores} core{'s' if cores > 1 else ''} at once; starting the "
         f"processes took {startup_s(processes):.2f} s before the first count began."
     ]
+    if cores > 1 and run.speedup("processes") < 0.75 * cores:
+        sentences.append(
+            f"That is well short of {cores}x: with a small count start-up dominates, and on a busy "
+            "machine other programs take the cores; rerun with a bigger count or when it is quiet."
+        )
     if info.cpu_count < run.workers:
         sentences.append(
             f"This machine has {info.cpu_count} cores, so no more than {info.cpu_count} of the "

@@ -179,6 +179,14 @@ def test_explain_under_the_gil() -> None:
     assert "Processes ran 2.00x as fast as sequential, using 200% CPU." in text
     assert "only one thread runs Python code at a time" in text
     assert "This machine has 1 cores" in text
+    assert "well short" not in text
+
+
+def test_explain_says_when_processes_fall_short() -> None:
+    """Processes no faster than sequential on two cores get a sentence saying the run fell short."""
+    results = (mode_result("sequential", 2.0, 2.0), mode_result("threads", 2.0, 2.0))
+    run = GilRun(10, 2, (*results, mode_result("processes", 2.0, 3.0)))
+    assert any("well short of 2x" in line for line in gil.explain(run, interpreter(False, True)))
 
 
 def test_cli_runs_end_to_end() -> None:
