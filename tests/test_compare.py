@@ -53,7 +53,7 @@ def fetcher(
 
 
 def test_compare_on_the_embedded_default_end_to_end(tmp_path: Path) -> None:
-    """compare starts the bundled server, runs the strategies, and writes JSON and CSV that parse."""
+    """compare starts the bundled server, runs the strategies, writes JSON and CSV that parse."""
     out_json, out_csv = tmp_path / "c.json", tmp_path / "c.csv"
     done = fetcher(
         "compare",
@@ -78,7 +78,7 @@ def test_compare_on_the_embedded_default_end_to_end(tmp_path: Path) -> None:
     records = {r["strategy"]: r for r in json.loads(out_json.read_text())}
     assert list(records) == ["sequential", "threads", "asyncio-aiohttp", "processes"]
     for record in records.values():
-        assert JSON_KEYS <= set(record)
+        assert set(record) >= JSON_KEYS
         assert (record["requests"], record["ok"], record["failed"]) == (12, 12, 0)
     peaks = {name: r["server_peak_in_flight"] for name, r in records.items()}
     assert peaks == {"sequential": 1, "threads": 6, "asyncio-aiohttp": 6, "processes": 2}
@@ -130,7 +130,7 @@ def test_fetch_streams_one_json_line_per_result(tmp_path: Path, server: MockServ
     assert done.returncode == 0, done.stderr
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(line["index"] for line in lines) == [0, 1, 2]
-    assert all(FETCH_KEYS <= set(line) for line in lines)
+    assert all(set(line) >= FETCH_KEYS for line in lines)
     by_index = {line["index"]: line for line in lines}
     assert by_index[0]["error"] is None and by_index[0]["status"] == 200
     assert (by_index[1]["error"], by_index[1]["status"]) == ("http_status", 503)

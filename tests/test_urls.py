@@ -48,7 +48,7 @@ def test_an_empty_file_is_an_error(tmp_path: Path) -> None:
 
 def test_a_missing_file_is_an_error(tmp_path: Path) -> None:
     """A path that does not exist is reported as unreadable, not as a traceback."""
-    with pytest.raises(UrlFileError, match="cannot read URL file .*missing.txt"):
+    with pytest.raises(UrlFileError, match=r"cannot read URL file .*missing\.txt"):
         read_urls(tmp_path / "missing.txt")
 
 
@@ -60,5 +60,5 @@ def test_dash_reads_stdin(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_parse_urls_names_its_source() -> None:
     """parse_urls uses the name it is given in errors."""
-    with pytest.raises(UrlFileError, match="^inline:1: "):
+    with pytest.raises(UrlFileError, match=r"^inline:1: "):
         parse_urls(["mailto:x@y"], "inline")
