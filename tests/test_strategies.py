@@ -78,7 +78,7 @@ def test_server_sees_the_configured_concurrency(fresh_server: MockServer, strate
 def test_async_concurrency_is_not_capped_by_the_client_pools(
     fresh_server: MockServer, strategy: str
 ) -> None:
-    """200 tasks are 200 requests in flight at the server: the 100-connection defaults are lifted."""
+    """200 tasks are 200 requests in flight: the 100-connection pool defaults are lifted."""
     urls = [fresh_server.url_for(f"/items/{i}?latency=1s") for i in range(200)]
     results = run(strategy, urls, concurrency=200)
     assert sum(r.ok for r in results) == 200
