@@ -219,10 +219,10 @@ async def _aiohttp_client(config: LoadConfig, connections: int) -> AsyncIterator
     import aiohttp
 
     connector = aiohttp.TCPConnector(limit=connections, ttl_dns_cache=None)
-    timeout = aiohttp.ClientTimeout(total=config.timeout_s)
+    # No per-request timer: the generator's watchdog enforces `timeout_s` for less CPU.
     async with aiohttp.ClientSession(
         connector=connector,
-        timeout=timeout,
+        timeout=aiohttp.ClientTimeout(total=None),
         cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=False,
     ) as session:
@@ -240,7 +240,7 @@ async def _httpx_client(config: LoadConfig, connections: int) -> AsyncIterator[S
     import httpx
 
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=config.timeout_s) as client:
+    async with httpx.AsyncClient(limits=limits, timeout=None) as client:
         get = client.get
 
         async def send(url: Any) -> tuple[int, int]:
@@ -261,6 +261,23 @@ def prepared_urls(config: LoadConfig) -> list[Any]:
     return [URL(url) for url in config.urls]
 
 
+class _Slot:
+    """A worker's request in flight, as the timeout watchdog sees it."""
+
+    __slots__ = ("expired", "sent")
+
+    def __init__(self) -> None:
+        self.sent = 0.0
+        self.expired = False
+
+
+def _uncancel() -> None:
+    """Undo the watchdog's cancel on this task (Python 3.11+ counts them)."""
+    uncancel = getattr(asyncio.current_task(), "uncancel", None)
+    if uncancel is not None:
+        uncancel()
+
+
 class Generator:
     """One process's load: the workers, the schedule, and what they measured."""
 
@@ -277,8 +294,8 @@ class Generator:
         self.taken = 0
         self.released = 0
         self.limit = _request_limit(config)
-        self.in_flight = 0
         self.workers: set[asyncio.Task[None]] = set()
+        self.slots: dict[asyncio.Task[None], _Slot] = {}
         self.idle: list[asyncio.Future[None]] = []
         self.stopping = False
         self.interrupted = False
@@ -299,16 +316,18 @@ class Generator:
     async def run(self, on_progress: Callable[[Progress], None] | None = None) -> GeneratorResult:
         """Send the load until its bound, then return what was measured."""
         self.t0 = time.perf_counter()
-        ticker = asyncio.create_task(self._tick(on_progress)) if on_progress else None
+        helpers = [asyncio.ensure_future(self._watch())]
+        if on_progress is not None:
+            helpers.append(asyncio.ensure_future(self._tick(on_progress)))
         if self.config.rate is None:
             for _ in range(min(self.config.concurrency, self.limit)):
-                self._spawn(self._closed_worker())
+                self._spawn_worker(self._closed_worker)
         else:
             self._spawn(self._schedule(self.config.rate))
         await self._wait_for_end()
         ended = time.perf_counter()
-        if ticker is not None:
-            ticker.cancel()
+        for helper in helpers:
+            helper.cancel()
         self._flush_rows()
         return self._result(ended - self.t0)
 
@@ -326,23 +345,40 @@ class Generator:
             task.cancel()
         await asyncio.gather(*self.workers, return_exceptions=True)
 
-    def _spawn(self, coro: Awaitable[None]) -> None:
+    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
         self.workers.add(task)
         task.add_done_callback(self._retire)
+        return task
+
+    def _spawn_worker(self, worker: Callable[[_Slot], Awaitable[None]]) -> None:
+        slot = _Slot()
+        self.slots[self._spawn(worker(slot))] = slot
 
     def _retire(self, task: asyncio.Task[None]) -> None:
         self.workers.discard(task)
+        self.slots.pop(task, None)
         if not self.workers:
             self.halt.set()
 
-    async def _closed_worker(self) -> None:
+    async def _watch(self) -> None:
+        """Cancel requests older than the timeout: one timer for all, not one per request."""
+        timeout_s = self.config.timeout_s
+        while True:
+            await asyncio.sleep(min(1.0, max(0.05, timeout_s / 10)))
+            cutoff = time.perf_counter() - timeout_s
+            for task, slot in list(self.slots.items()):
+                if 0.0 < slot.sent < cutoff and not slot.expired:
+                    slot.expired = True
+                    task.cancel()
+
+    async def _closed_worker(self, slot: _Slot) -> None:
         """Send the next request as soon as the last one answered."""
         urls, n = self.urls, len(self.urls)
         while not self.stopping and self.taken < self.limit:
             index = self.taken
             self.taken += 1
-            await self._one(index, urls[index % n], None)
+            await self._one(slot, index, urls[index % n], None)
 
     async def _schedule(self, rate: float) -> None:
         """Release request i at t0 + i/rate, starting workers when none is free."""
@@ -351,7 +387,7 @@ class Generator:
             due_now = min(limit, math.floor((time.perf_counter() - t0) * rate) + 1)
             if due_now > self.released:
                 self.released = due_now
-                self._dispatch(rate)
+                self._dispatch()
             await asyncio.sleep(max(0.0, t0 + self.released / rate - time.perf_counter()))
         self._wake_all()
 
@@ -362,7 +398,7 @@ class Generator:
                 waiter.set_result(None)
         self.idle.clear()
 
-    def _dispatch(self, rate: float) -> None:
+    def _dispatch(self) -> None:
         """Wake idle workers, and start new ones up to the cap, for the released requests."""
         backlog = self.released - self.taken
         while backlog > 0 and self.idle:
@@ -372,18 +408,19 @@ class Generator:
                 backlog -= 1
         cap = self.config.concurrency + 1  # the scheduler itself is in `workers`
         while backlog > 0 and len(self.workers) < cap:
-            self._spawn(self._open_worker(rate))
+            self._spawn_worker(self._open_worker)
             backlog -= 1
 
-    async def _open_worker(self, rate: float) -> None:
+    async def _open_worker(self, slot: _Slot) -> None:
         """Take released requests in order; park when there is none."""
         urls, n, t0 = self.urls, len(self.urls), self.t0
+        rate = self.config.rate or 1.0
         loop = asyncio.get_running_loop()
         while not self.stopping:
             if self.taken < self.released:
                 index = self.taken
                 self.taken += 1
-                await self._one(index, urls[index % n], t0 + index / rate)
+                await self._one(slot, index, urls[index % n], t0 + index / rate)
             elif self.released >= self.limit:
                 return
             else:
@@ -391,17 +428,23 @@ class Generator:
                 self.idle.append(waiter)
                 await waiter
 
-    async def _one(self, index: int, url: Any, due: float | None) -> None:
+    async def _one(self, slot: _Slot, index: int, url: Any, due: float | None) -> None:
         """Send one request and record it; a failure is counted, never raised."""
-        self.in_flight += 1
-        sent = time.perf_counter()
+        slot.sent = sent = time.perf_counter()
         try:
             status, nbytes = await self.send(url)
+        except asyncio.CancelledError:
+            if not slot.expired:
+                raise
+            _uncancel()
+            slot.expired = False
+            self._record_error(index, url, due, sent, TimeoutError("request timed out"))
+            return
         except Exception as exc:  # a failed request is data
             self._record_error(index, url, due, sent, exc)
             return
         finally:
-            self.in_flight -= 1
+            slot.sent = 0.0
         ended = time.perf_counter()
         self.completed += 1
         self.status[status] += 1
