@@ -164,7 +164,9 @@ def run(args: argparse.Namespace) -> int:
             urls = tuple(server.url_for(f"/items/{i}") for i in range(SERVER_ITEMS))
         else:
             urls = read_targets(args.target)
-        result = _load(build_config(args, urls))
+        config = build_config(args, urls)
+        _announce(config)
+        result = _load(config)
         data = load_report.to_json(result, server.stats() if server is not None else None)
     # The files first: a report cut short (a closed pipe, a second Ctrl-C) must not lose them.
     if args.json:
@@ -173,6 +175,27 @@ def run(args: argparse.Namespace) -> int:
         load_report.write_csv(result.csv_parts, args.csv)
     load_report.render(data)
     return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+
+
+def _announce(config: LoadConfig) -> None:
+    """Say on stderr what is about to run, as wrk does."""
+    import sys
+
+    bound = " and ".join(
+        part
+        for part in (
+            f"{config.duration_s:g} s" if config.duration_s else "",
+            f"{config.requests:,} requests" if config.requests else "",
+        )
+        if part
+    )
+    how = f"{config.concurrency} connections" if config.rate is None else f"{config.rate:g}/s"
+    print(
+        f"fetcher load: {config.model} model, {how}, up to {bound} @ {config.urls[0]}"
+        + (f" and {len(config.urls) - 1} more URLs" if len(config.urls) > 1 else ""),
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def _load(config: LoadConfig) -> LoadResult:
