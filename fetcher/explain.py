@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from fetcher.compare import RunSummary
 
 MB = 1024 * 1024
+MIN_IDEAL_S = 0.05
 
 
 GIL_BOUND = ("threads", "asyncio-aiohttp", "asyncio-httpx")
@@ -118,7 +119,8 @@ def _overlap(by_name: dict[str, RunSummary], latency_s: float | None) -> str | N
             f", where sequential waited for each in turn ({sequential.wall_s:.2f} s, "
             f"{sequential.wall_s / best.wall_s:.1f}x longer)"
         )
-    if best.efficiency is not None and latency_s:
+    # Against an ideal of a few ms, the fixed cost of any run dwarfs it; the ratio says nothing.
+    if best.efficiency is not None and latency_s and (best.ideal_s or 0) >= MIN_IDEAL_S:
         text += f"; that is {best.efficiency:.0%} of the ideal {best.ideal_s:.2f} s"
     return text + "."
 

@@ -54,6 +54,8 @@ def run(
         finished = True
     finally:
         _stop([child for child, _, _ in children], STOP_TIMEOUT_S if finished else 0.0)
+        for _, reader, _ in children:
+            reader.close()
 
 
 def _collect(
@@ -66,7 +68,7 @@ def _collect(
             assert isinstance(reader, Connection)
             try:
                 result: FetchResult = reader.recv()
-            except EOFError:
+            except (EOFError, OSError):
                 for index, url in sorted(owed.pop(reader).items()):
                     on_result(_worker_died(index, url, t0))
                 continue
