@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import socket
+import threading
 from collections import Counter
 from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
@@ -117,3 +120,35 @@ def test_per_host_limit_caps_connections_the_server_sees(
     assert_one_per_url(results, urls)
     assert Counter(r.error for r in results) == {None: len(urls)}
     assert fresh_server.stats()["peak_in_flight"] == 2
+
+
+class GzipBomb(BaseHTTPRequestHandler):
+    """1 MB of zeros, gzipped to about 1 KB: small on the wire, large once decoded."""
+
+    protocol_version = "HTTP/1.1"
+    body = gzip.compress(bytes(1_000_000))
+
+    def do_GET(self) -> None:
+        """Send the compressed body with its (small) Content-Length."""
+        self.send_response(200)
+        self.send_header("Content-Encoding", "gzip")
+        self.send_header("Content-Length", str(len(self.body)))
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep test output quiet."""
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_body_cap_counts_decoded_bytes(strategy: str) -> None:
+    """A gzip bomb with a Content-Length under the cap is refused once it decodes past it."""
+    with ThreadingHTTPServer(("127.0.0.1", 0), GzipBomb) as bomb:
+        thread = threading.Thread(target=bomb.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{bomb.server_address[1]}/bomb"
+            results = fetch(strategy, [url], config(max_body_bytes=100_000))
+        finally:
+            bomb.shutdown()
+    assert [r.error for r in results] == [ErrorKind.BODY_TOO_LARGE]

@@ -126,9 +126,10 @@ async def get(
 async def read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:
     """The body, refused as soon as it is known to be over `limit` bytes."""
     declared = response.content_length
-    if declared is not None:
-        if declared > limit:
-            raise BodyTooLargeError(limit)
+    if declared is not None and declared > limit:
+        raise BodyTooLargeError(limit)
+    # A compressed body's Content-Length says nothing of its size once decoded (a gzip bomb).
+    if declared is not None and "Content-Encoding" not in response.headers:
         return await response.read()
     chunks: list[bytes] = []
     size = 0

@@ -142,9 +142,10 @@ async def get(
 async def read_body(response: httpx.Response, limit: int) -> bytes:
     """The body, refused as soon as it is known to be over `limit` bytes."""
     declared = response.headers.get("Content-Length")
-    if declared is not None and declared.isdigit():
-        if int(declared) > limit:
-            raise BodyTooLargeError(limit)
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLargeError(limit)
+    # A compressed body's Content-Length says nothing of its size once decoded (a gzip bomb).
+    if declared is not None and declared.isdigit() and "Content-Encoding" not in response.headers:
         return await response.aread()
     chunks: list[bytes] = []
     size = 0
