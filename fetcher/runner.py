@@ -34,6 +34,22 @@ def cpu_s() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
+def peak_rss_bytes() -> int:
+    """This process's peak resident memory since it started running this program.
+
+    On Linux ru_maxrss survives exec: a child started by a 500 MB parent reports at least 500 MB.
+    VmHWM belongs to the new program's address space, so it counts this program alone.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * MAXRSS_UNIT
+
+
 def run_job(job: dict[str, Any]) -> dict[str, Any]:
     """Run the strategy over the URL file, writing results to stdout; return the usage."""
     urls = read_urls(job["urls_path"])
@@ -56,7 +72,7 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
     return {
         "wall_s": wall_s,
         "cpu_s": cpu_s() - cpu_before,
-        "maxrss_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * MAXRSS_UNIT,
+        "maxrss_bytes": peak_rss_bytes(),
     }
 
 
