@@ -95,6 +95,8 @@ def _child_main(writer: Connection, share: Share, config: FetchConfig, t0: float
 
     try:
         asyncio.run(asyncio_aiohttp.run_async([url for _, url in share], config, send, t0))
+    except KeyboardInterrupt:
+        pass  # Ctrl-C reaches the whole process group; the parent reports it, once
     finally:
         writer.close()
 
