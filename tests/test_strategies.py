@@ -1,4 +1,8 @@
-"""Every strategy against the real mock server: complete results, real concurrency, real errors."""
+"""Every strategy against the real mock server: complete results, real concurrency, real errors.
+
+Retries are off here, so each injected fault shows as the error it is; the retry policy has tests
+of its own (test_policy.py, test_faults.py).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +13,11 @@ from collections import Counter
 import pytest
 
 from fetcher import ErrorKind, FetchConfig, FetchResult, afetch_all, fetch_all
+from fetcher.config import Retries
 from fetcher.strategies import STRATEGIES, get_strategy
 from mock_server import MockServer
 
+NO_RETRIES = Retries(attempts=1)
 ALL = [name for name in STRATEGIES if name != "hybrid"]
 CONCURRENT = ["threads", "asyncio-aiohttp", "asyncio-httpx"]
 
@@ -24,9 +30,10 @@ def closed_port() -> int:
 
 
 def run(strategy: str, urls: list[str], **config: object) -> list[FetchResult]:
-    """Fetch with one strategy, collecting results in completion order."""
+    """Fetch with one strategy and no retries, collecting results in completion order."""
     results: list[FetchResult] = []
-    get_strategy(strategy).run(urls, FetchConfig(**config), results.append)  # type: ignore[arg-type]
+    fetch_config = FetchConfig(**{"retries": NO_RETRIES, **config})  # type: ignore[arg-type]
+    get_strategy(strategy).run(urls, fetch_config, results.append)
     return results
 
 
