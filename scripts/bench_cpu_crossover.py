@@ -17,11 +17,13 @@ Run it under the shared lock so no other benchmark overlaps it (about a minute):
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import sys
+import time
 from dataclasses import replace
 
-from fetcher import report
+from fetcher import cpu, report
 from fetcher.compare import RunSummary, compare
 from fetcher.config import FetchConfig
 from fetcher.explain import GIL_BOUND, MULTICORE, explain
@@ -40,6 +42,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--processes", type=int, default=2, help="processes (default 2)")
     parser.add_argument("--repeat", type=int, default=3, help="runs per strategy, median (3)")
     return parser.parse_args(argv)
+
+
+def free_cores(spin_ms: float = 300.0) -> float:
+    """How many cores this run really gets: CPU time over wall time of two spinning processes.
+
+    On a shared Linux box with autogroup scheduling, all of one session's processes share one
+    fair slice, so two processes can get one core between them while others are busy.
+    """
+    context = multiprocessing.get_context("spawn")
+    with context.Pool(2) as pool:
+        pool.starmap(cpu.work, [(b"warm-up", 1.0)] * 2, 1)  # both interpreters up before timing
+        started = time.perf_counter()
+        pool.starmap(cpu.work, [(b"a", spin_ms), (b"b", spin_ms)], 1)
+        wall_s = time.perf_counter() - started
+    return 2 * spin_ms / 1000 / wall_s
 
 
 def verdict(summaries: list[RunSummary], cpu_ms: float) -> str:
@@ -63,6 +80,7 @@ def main(argv: list[str]) -> int:
     args = parse_args(argv)
     console = report.stdout_console()
     config = FetchConfig(processes=args.processes)
+    console.print(f"cores free for this run: about {free_cores():.1f} of {os.cpu_count()}")
     with launch(latency=f"{args.latency_ms:g}ms") as server:
         urls = [server.url_for(f"/items/{i}") for i in range(args.count)]
         for cpu_ms in REGIMES_MS:
