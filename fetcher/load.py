@@ -40,6 +40,8 @@ DEFAULT_DRAIN_S = 2.0
 # behind (every worker busy, or its CPU saturated) counts. The full start-lag histogram is kept.
 LATE_START_MS = 5.0
 PROGRESS_INTERVAL_S = 0.5
+# The open model's scheduler wakes at most this often and releases every request due by then.
+SCHEDULE_TICK_S = 0.001
 # Histograms in microseconds from 1 µs to one day, three significant digits: ~190 KB each.
 HIST_MAX_US = 86_400_000_000
 HIST_DIGITS = 3
@@ -388,7 +390,10 @@ class Generator:
             if due_now > self.released:
                 self.released = due_now
                 self._dispatch()
-            await asyncio.sleep(max(0.0, t0 + self.released / rate - time.perf_counter()))
+            # Never less than a tick: shorter sleeps would spin the loop at high rates.
+            await asyncio.sleep(
+                max(SCHEDULE_TICK_S, t0 + self.released / rate - time.perf_counter())
+            )
         self._wake_all()
 
     def _wake_all(self) -> None:
