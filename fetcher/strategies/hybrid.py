@@ -18,6 +18,7 @@ from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
+from fetcher import limits
 from fetcher.config import FetchConfig
 from fetcher.models import ErrorKind, FetchResult
 from fetcher.strategies import asyncio_aiohttp
@@ -40,12 +41,14 @@ def run(
     # spawn, as in the processes strategy: forking a parent that runs threads is unsafe.
     context = multiprocessing.get_context("spawn")
     children: list[tuple[BaseProcess, Connection, Share]] = []
+    # Processes share no limiter: each gets its part of the rate limit, as in `processes`.
+    child_config = limits.share(config, count)
     finished = False
     try:
         for share in shares:
             reader, writer = context.Pipe(duplex=False)
             child = context.Process(
-                target=_child_main, args=(writer, share, config, t0), daemon=True
+                target=_child_main, args=(writer, share, child_config, t0), daemon=True
             )
             child.start()
             writer.close()  # only the child holds the writing end, so its death reads as EOF
