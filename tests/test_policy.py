@@ -134,7 +134,7 @@ def test_backoff_is_exponential_capped_and_fully_jittered() -> None:
     assert len(set(draws)) > 100
 
 
-@pytest.mark.parametrize("strategy", ["threads", "asyncio-aiohttp", "processes"])
+@pytest.mark.parametrize("strategy", ["threads", "asyncio-aiohttp", "processes", "hybrid"])
 def test_rate_limit_spaces_requests_across_all_workers(
     recording: RecordingServer, strategy: str
 ) -> None:
