@@ -13,7 +13,6 @@ from mock_server.state import STATE, ServerState
 
 # The API, which gets injected behaviour and is counted in /stats.
 API_ROUTES = (
-    ("/items/{id}", handlers.items),
     ("/delay/{duration}", handlers.delay),
     ("/status/{codes}", handlers.status),
     ("/bytes/{n}", handlers.random_bytes),
@@ -23,11 +22,33 @@ API_ROUTES = (
 )
 
 
+class ItemsResource(web.DynamicResource):
+    """`/items/{id}`, matched with string operations rather than aiohttp's regular expression.
+
+    aiohttp's match (a regex, then URL-unquoting) costs about a microsecond: a few percent of all
+    a request to /items costs, which matters on the path measured against a bare app.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("/items/{id}")
+
+    def _match(self, path: str) -> dict[str, str] | None:
+        prefix, _, item_id = path.rpartition("/")
+        if prefix != "/items" or not item_id:
+            return None
+        # Anything escaped goes the long way, so it is unquoted exactly as aiohttp would.
+        return super()._match(path) if "%" in item_id else {"id": item_id}
+
+
 def create_app(behaviour: Behaviour | None = None, *, seed: int | None = None) -> web.Application:
     """Build the mock API with `behaviour` injected into every API request."""
     state = ServerState(behaviour or Behaviour(), random.Random(seed), seed)
     app = web.Application()
     app[STATE] = state
+    items = ItemsResource()
+    app.router.register_resource(items)
+    items.add_route("HEAD", measured(state, handlers.items))
+    items.add_route("GET", measured(state, handlers.items))
     for path, handler in API_ROUTES:
         app.router.add_get(path, measured(state, handler))
     # Reports on the server itself: never delayed, faulted or counted.

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
+import psutil
 
 from mock_server.launch import stop
 
@@ -148,6 +149,12 @@ async def _own_client_rps(url: str, duration_s: float) -> float:
         return sum(counts) / (time.monotonic() - started_at)
 
 
+def _cpu_s(server: Server) -> float:
+    """CPU seconds the server has used so far: under 100% busy, it was not the bottleneck."""
+    times = psutil.Process(server.process.pid).cpu_times()
+    return times.user + times.system
+
+
 def throughput(duration_s: float, rounds: int) -> bool:
     """Bare app, mock, mock on uvloop: interleaved rounds, best and median, ratios.
 
@@ -167,15 +174,19 @@ def throughput(duration_s: float, rounds: int) -> bool:
         for server, path in targets:  # warm up: imports, caches, the first connections
             requests_per_s(tool, server.url + path, 1.0)
         samples: dict[str, list[float]] = {server.name: [] for server, _ in targets}
+        busy: dict[str, list[float]] = {server.name: [] for server, _ in targets}
         for _ in range(rounds):
             for server, path in targets:
-                samples[server.name].append(requests_per_s(tool, server.url + path, duration_s))
+                cpu_before_s = _cpu_s(server)
+                rps = requests_per_s(tool, server.url + path, duration_s)
+                samples[server.name].append(rps)
+                busy[server.name].append((_cpu_s(server) - cpu_before_s) / duration_s)
     best = {name: max(values) for name, values in samples.items()}
     median = {name: statistics.median(values) for name, values in samples.items()}
     for name, values in samples.items():
         runs = ", ".join(f"{v:,.0f}" for v in values)
         print(f"  {name:12} best {best[name]:>7,.0f} req/s, median {median[name]:>7,.0f}", end="")
-        print(f"   (runs: {runs})")
+        print(f", server CPU {statistics.median(busy[name]):.0%}   (runs: {runs})")
     reached = True
     for name, target in (("mock", 0.90), ("mock+uvloop", 1.00)):
         ratio = best[name] / best["bare"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import signal
@@ -85,7 +86,7 @@ def test_a_taken_port_is_one_line_and_exit_1(
     assert main(["--port", str(taken_port)]) == 1
     err = capsys.readouterr().err
     assert err == f"mock-server: cannot listen on http://127.0.0.1:{taken_port}: " + (
-        os.strerror(98) + "\n"
+        os.strerror(errno.EADDRINUSE) + "\n"
     )
 
 
