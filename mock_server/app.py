@@ -36,7 +36,7 @@ class ItemsResource(web.DynamicResource):
         prefix, _, item_id = path.rpartition("/")
         if prefix != "/items" or not item_id:
             return None
-        # Anything escaped goes the long way, so it is unquoted exactly as aiohttp would.
+        # The router hands us the path decoded but for %2F and %25; those go the long way.
         return super()._match(path) if "%" in item_id else {"id": item_id}
 
 
@@ -45,10 +45,10 @@ def create_app(behaviour: Behaviour | None = None, *, seed: int | None = None) -
     state = ServerState(behaviour or Behaviour(), random.Random(seed), seed)
     app = web.Application()
     app[STATE] = state
-    items = ItemsResource()
+    items, items_handler = ItemsResource(), measured(state, handlers.items)
     app.router.register_resource(items)
-    items.add_route("HEAD", measured(state, handlers.items))
-    items.add_route("GET", measured(state, handlers.items))
+    items.add_route("HEAD", items_handler)
+    items.add_route("GET", items_handler)
     for path, handler in API_ROUTES:
         app.router.add_get(path, measured(state, handler))
     # Reports on the server itself: never delayed, faulted or counted.

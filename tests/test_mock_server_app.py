@@ -15,6 +15,7 @@ from typing import Any
 import aiohttp
 import pytest
 from aiohttp import web
+from yarl import URL
 
 from mock_server import Behaviour, create_app
 from mock_server.faults import ERROR_STATUSES, MAX_BYTES, MAX_DELAY_MS
@@ -86,6 +87,18 @@ async def test_items_are_small_stable_json_records(client: aiohttp.ClientSession
     assert record["id"] == 7 and record["sku"] == "SKU-00000007"
     assert {"price", "in_stock", "quantity", "rating", "tags", "updated_at"} <= record.keys()
     assert await (await client.get(url + "/items/8")).read() != body
+
+
+async def test_items_route_matches_like_aiohttp_would(
+    client: aiohttp.ClientSession, url: str
+) -> None:
+    """Our /items/{id} match unquotes escapes, answers HEAD, and matches one segment only."""
+    async with client.get(URL(url + "/items/%31", encoded=True)) as response:
+        assert response.status == 200 and await response.read() == item_body(1)
+    async with client.head(url + "/items/1") as response:
+        assert response.status == 200
+    for path in ("/items/", "/items/1/2", "/itemsx/1"):
+        assert (await get_json(client, url + path))[0] == 404
 
 
 async def test_delay_answers_after_the_delay(client: aiohttp.ClientSession, url: str) -> None:
