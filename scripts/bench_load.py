@@ -33,7 +33,7 @@ from mock_server import MockServer, launch
 
 SERVER_CORE, CLIENT_CORE = "0", "1"
 # Fractions of the closed model's requests/s tried, highest first, for the memory run's rate.
-PROBE_FRACTIONS = (0.8, 0.65, 0.5, 0.4, 0.3)
+PROBE_FRACTIONS = (0.65, 0.5, 0.4, 0.3)
 LOCUSTFILE = """\
 from locust import FastHttpUser, constant, task
 
