@@ -69,3 +69,19 @@ def describe(exc: BaseException) -> str:
     """A one-line description of an exception, for the result's `detail`."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
+
+
+def worker_died(index: int, url: str, t0: float, detail: str) -> FetchResult:
+    """The result for a URL whose worker process died before answering it."""
+    now_s = clock() - t0
+    return FetchResult(
+        index=index,
+        url=url,
+        status=None,
+        nbytes=0,
+        started_s=now_s,
+        ended_s=now_s,
+        worker="?",
+        error=ErrorKind.WORKER_DIED,
+        detail=detail,
+    )

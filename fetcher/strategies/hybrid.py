@@ -20,11 +20,12 @@ from multiprocessing.process import BaseProcess
 
 from fetcher import limits
 from fetcher.config import FetchConfig
-from fetcher.models import ErrorKind, FetchResult
+from fetcher.models import FetchResult
 from fetcher.strategies import asyncio_aiohttp
-from fetcher.strategies.base import OnResult, clock
+from fetcher.strategies.base import OnResult, clock, worker_died
 
 NAME = "hybrid"
+DIED = "the hybrid worker process ended before answering"
 STOP_TIMEOUT_S = 5.0
 Share = list[tuple[int, str]]
 
@@ -73,7 +74,7 @@ def _collect(
                 result: FetchResult = reader.recv()
             except (EOFError, OSError):
                 for index, url in sorted(owed.pop(reader).items()):
-                    on_result(_worker_died(index, url, t0))
+                    on_result(worker_died(index, url, t0, DIED))
                 continue
             if owed[reader].pop(result.index, None) is not None:
                 on_result(result)
@@ -102,19 +103,3 @@ def _child_main(writer: Connection, share: Share, config: FetchConfig, t0: float
         pass  # Ctrl-C reaches the whole process group; the parent reports it, once
     finally:
         writer.close()
-
-
-def _worker_died(index: int, url: str, t0: float) -> FetchResult:
-    """The result for a URL whose process ended before answering it."""
-    now_s = clock() - t0
-    return FetchResult(
-        index=index,
-        url=url,
-        status=None,
-        nbytes=0,
-        started_s=now_s,
-        ended_s=now_s,
-        worker="?",
-        error=ErrorKind.WORKER_DIED,
-        detail="the hybrid worker process ended before answering",
-    )

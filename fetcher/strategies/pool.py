@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from fetcher.models import ErrorKind, FetchResult
-from fetcher.strategies.base import OnResult, clock, failed
+from fetcher.models import FetchResult
+from fetcher.strategies.base import OnResult, clock, failed, worker_died
 
 Task = Callable[[int, str], FetchResult]
 
@@ -33,7 +33,7 @@ def run_windowed(
         try:
             pending[executor.submit(task, index, url)] = (index, url)
         except BrokenProcessPool as exc:
-            on_result(_worker_died(index, url, exc, t0))
+            on_result(worker_died(index, url, t0, f"{type(exc).__name__}: {exc}"))
     while pending:
         _collect(pending, on_result, t0)
 
@@ -48,23 +48,7 @@ def _collect(
         try:
             result = future.result()
         except BrokenProcessPool as exc:
-            result = _worker_died(index, url, exc, t0)
+            result = worker_died(index, url, t0, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug in a task must still yield this URL's result
             result = failed(index, url, "?", clock() - t0, exc, t0)
         on_result(result)
-
-
-def _worker_died(index: int, url: str, exc: BaseException, t0: float) -> FetchResult:
-    """The result for a URL whose worker process died before answering."""
-    now_s = clock() - t0
-    return FetchResult(
-        index=index,
-        url=url,
-        status=None,
-        nbytes=0,
-        started_s=now_s,
-        ended_s=now_s,
-        worker="?",
-        error=ErrorKind.WORKER_DIED,
-        detail=f"{type(exc).__name__}: {exc}",
-    )
