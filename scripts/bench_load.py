@@ -3,7 +3,7 @@
     flock /tmp/fetcher-bench.lock .venv/bin/python scripts/bench_load.py [--quick]
 
 1. Throughput: the bundled server (0 ms latency) pinned to core 0, each client pinned to core 1,
-   64 connections: fetcher load vs one locust process vs hey, best of 2 rounds of 7 s with the
+   64 connections: fetcher load vs one locust process vs hey, best of 2 rounds of 6 s with the
    tools taking turns (the machine is shared and noisy). Goals: >= 1.5x locust, >= 0.6x hey.
 2. Open model: --rate 1000 for 20 s against 50 ms latency. Goals: achieved rate within 2%,
    corrected p99 within 60 ms.
@@ -35,7 +35,7 @@ from mock_server import MockServer, launch
 
 SERVER_CORE, CLIENT_CORE = "0", "1"
 # Fractions of the closed model's requests/s tried, highest first, for the memory run's rate.
-PROBE_FRACTIONS = (0.65, 0.5, 0.4, 0.3)
+PROBE_FRACTIONS = (0.45, 0.35, 0.25)
 LOCUSTFILE = """\
 from locust import FastHttpUser, constant, task
 
@@ -52,7 +52,7 @@ class Items(FastHttpUser):
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     """Durations of each phase; --quick shortens them all for a smoke run."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=float, default=7.0, help="each throughput run")
+    parser.add_argument("--seconds", type=float, default=6.0, help="each throughput run")
     parser.add_argument("--rounds", type=int, default=2, help="throughput runs of each tool")
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--rate", type=float, default=1000.0)
