@@ -116,15 +116,14 @@ async def fetch_one(
     """GET one URL, retried as the policy says; a failure is a result, never raised."""
     started_s = clock() - t0
     throttle = throttle or AsyncThrottle(config.limits)
-    tries = 0
+    tries = retry.Tries()
     try:
-        async for attempt in retry.aattempts(config.retries):
-            with attempt:
-                tries += 1
-                status, body = await get(client, url, config, throttle)
+        status, body = await retry.acall(
+            config.retries, lambda: get(client, url, config, throttle), tries
+        )
     except retry.RetryableStatus as answer:  # still "later" on the last try: a result like any
         return succeeded(
-            index, url, worker, started_s, answer.status, answer.nbytes, t0, None, tries
+            index, url, worker, started_s, answer.status, answer.nbytes, t0, None, tries.count
         )
     except (
         httpx.HTTPError,
@@ -133,10 +132,10 @@ async def fetch_one(
         BodyTooLargeError,
         OSError,
     ) as exc:
-        return failed(index, url, worker, started_s, exc, t0, tries)
+        return failed(index, url, worker, started_s, exc, t0, tries.count)
     cpu.work(body, config.cpu_ms)
     kept = body if config.keep_body else None
-    return succeeded(index, url, worker, started_s, status, len(body), t0, kept, tries)
+    return succeeded(index, url, worker, started_s, status, len(body), t0, kept, tries.count)
 
 
 async def get(

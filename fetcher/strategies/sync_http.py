@@ -40,21 +40,20 @@ def fetch_one(
     """GET one URL, retried as the policy says; a failure is returned as a result, never raised."""
     started_s = clock() - t0
     throttle = throttle or Throttle(config.limits)
-    tries = 0
+    tries = retry.Tries()
     try:
-        for attempt in retry.attempts(config.retries):
-            with attempt:
-                tries += 1
-                status, body = get(session, url, config, throttle)
+        status, body = retry.call(
+            config.retries, lambda: get(session, url, config, throttle), tries
+        )
     except retry.RetryableStatus as answer:  # still "later" on the last try: a result like any
         return succeeded(
-            index, url, worker, started_s, answer.status, answer.nbytes, t0, None, tries
+            index, url, worker, started_s, answer.status, answer.nbytes, t0, None, tries.count
         )
     except Exception as exc:
-        return failed(index, url, worker, started_s, exc, t0, tries)
+        return failed(index, url, worker, started_s, exc, t0, tries.count)
     cpu.work(body, config.cpu_ms)
     kept = body if config.keep_body else None
-    return succeeded(index, url, worker, started_s, status, len(body), t0, kept, tries)
+    return succeeded(index, url, worker, started_s, status, len(body), t0, kept, tries.count)
 
 
 def get(
