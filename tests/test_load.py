@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -185,7 +184,3 @@ def _wait_for_requests(process: subprocess.Popen[str], timeout_s: float = 20.0) 
             return
         time.sleep(0.1)
     raise AssertionError("fetcher load never started sending")
-
-
-if os.name != "posix":  # pragma: no cover - signals and loopback mock are POSIX here
-    pytestmark = pytest.mark.skip("POSIX only")
