@@ -25,7 +25,9 @@ def explain(
         for sentence in (
             _overlap(by_name, latency_s),
             _cpu_work(by_name, cpu_ms) if cpu_ms > 0 else None,
-            _processes_cpu_bound(by_name) if cpu_bound else _processes(by_name),
+            _processes_cpu_bound(by_name) if cpu_bound else None,
+            _processes_short(by_name) if cpu_ms > 0 and not cpu_bound else None,
+            _processes(by_name) if cpu_ms <= 0 else None,
             _hybrid(by_name),
             _httpx(by_name),
             _failures(summaries),
@@ -88,6 +90,21 @@ def _processes_cpu_bound(by_name: dict[str, RunSummary]) -> str | None:
         extra_mb = (best.peak_rss_bytes - lighter.peak_rss_bytes) / MB
         text += f" and {extra_mb:.0f} MB more memory than {lighter.strategy}"
     return text + "."
+
+
+def _processes_short(by_name: dict[str, RunSummary]) -> str | None:
+    """CPU work per response, yet processes did not win: say what they were up against."""
+    multi = [by_name[n] for n in MULTICORE if n in by_name]
+    if not multi:
+        return None
+    best = min(multi, key=lambda s: s.wall_s)
+    cores = best.cpu_s / best.wall_s if best.wall_s > 0 else 0.0
+    return (
+        f"{best.strategy} can run the work on several cores, an interpreter and a GIL per "
+        f"process, yet took {best.wall_s:.2f} s with {cores:.1f} cores busy on average: its "
+        f"{best.startup_s:.2f} s of start-up and the waits outweighed the work here, or the "
+        "machine had no free core to give it."
+    )
 
 
 def _hybrid(by_name: dict[str, RunSummary]) -> str | None:

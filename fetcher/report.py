@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -14,6 +15,7 @@ from typing import Any
 
 from rich import box
 from rich.console import Console
+from rich.measure import Measurement
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -35,9 +37,11 @@ PIPED_WIDTH = 160
 
 
 def stdout_console() -> Console:
-    """Where results go."""
+    """Where results go; a pipe gets PIPED_WIDTH unless COLUMNS says otherwise."""
     console = Console()
-    return console if console.is_terminal else Console(width=PIPED_WIDTH)
+    if console.is_terminal or "COLUMNS" in os.environ:
+        return console
+    return Console(width=PIPED_WIDTH)
 
 
 def stderr_console() -> Console:
@@ -91,52 +95,71 @@ def _wall(summary: RunSummary) -> str:
     return text
 
 
-def comparison_table(summaries: Sequence[RunSummary], title: str) -> Table:
-    """One row per strategy: time, latency, cost, concurrency achieved, and distance from ideal."""
-    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
-    headers = (
-        "strategy",
-        "wall s",
-        "speedup",
-        "req/s",
-        "p50/p95/p99 ms",
-        "ok/failed",
-        "CPU s",
-        "peak MB",
-        "workers",
-        "in flight",
-        "ideal s",
-        "efficiency",
-        "start-up s",
-    )
+PERCENTILES = ("p50 ms", "p95 ms", "p99 ms")
+FIGURES = (
+    "wall s", "speedup", "req/s", *PERCENTILES, "ok/failed", "CPU s", "peak MB", "workers",
+    "in flight", "ideal s", "efficiency", "start-up s",
+)  # fmt: skip
+
+
+def _figures(s: RunSummary) -> dict[str, str]:
+    """One strategy's figures, formatted, by name."""
+    values = (
+        _wall(s), "-" if s.speedup is None else f"{s.speedup:.1f}x", f"{s.requests_per_s:.0f}",
+        _ms(s.p50_ms), _ms(s.p95_ms), _ms(s.p99_ms), f"{s.ok}/{s.failed}", f"{s.cpu_s:.2f}",
+        f"{s.peak_rss_bytes / MB:.0f}", str(s.workers),
+        "-" if s.server_peak_in_flight is None else str(s.server_peak_in_flight),
+        "-" if s.ideal_s is None else f"{s.ideal_s:.2f}",
+        "-" if s.efficiency is None else f"{s.efficiency:.0%}", f"{s.startup_s:.2f}",
+    )  # fmt: skip
+    return dict(zip(FIGURES, values, strict=True))
+
+
+def _natural_width(table: Table) -> int:
+    """How wide a table is when nothing is squeezed."""
+    unbounded = Console(width=10_000)
+    return Measurement.get(unbounded, unbounded.options, table).maximum
+
+
+def _table(title: str) -> Table:
+    return Table(
+        title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+        collapse_padding=True, pad_edge=False,
+    )  # fmt: skip
+
+
+def comparison_table(summaries: Sequence[RunSummary], title: str, width: int = 200) -> Table:
+    """A row per strategy when `width` allows it, else a column per strategy (80 columns)."""
+    figures = [_figures(s) for s in summaries]
+    wide = _table(title)
+    wide.add_column("strategy")
+    headers = [name for name in FIGURES if name not in PERCENTILES[1:]]
     for header in headers:
-        table.add_column(header, justify="left" if header == "strategy" else "right")
-    for s in summaries:
-        table.add_row(
-            s.strategy,
-            _wall(s),
-            "-" if s.speedup is None else f"{s.speedup:.1f}x",
-            f"{s.requests_per_s:.0f}",
-            "/".join(_ms(v) for v in (s.p50_ms, s.p95_ms, s.p99_ms)),
-            f"{s.ok}/{s.failed}",
-            f"{s.cpu_s:.2f}",
-            f"{s.peak_rss_bytes / MB:.0f}",
-            str(s.workers),
-            "-" if s.server_peak_in_flight is None else str(s.server_peak_in_flight),
-            "-" if s.ideal_s is None else f"{s.ideal_s:.2f}",
-            "-" if s.efficiency is None else f"{s.efficiency:.0%}",
-            f"{s.startup_s:.2f}",
+        wide.add_column("p50/p95/p99 ms" if header == PERCENTILES[0] else header, justify="right")
+    for s, each in zip(summaries, figures, strict=True):
+        percentiles = "/".join(each[name] for name in PERCENTILES)
+        wide.add_row(
+            s.strategy, *(percentiles if h == PERCENTILES[0] else each[h] for h in headers)
         )
-    return table
+    if _natural_width(wide) <= width:
+        return wide
+    tall = _table(title)
+    tall.add_column("")
+    for s in summaries:
+        # Break names at their hyphen, so six strategies fit side by side in 80 columns.
+        tall.add_column(s.strategy.replace("-", "-\n"), justify="right")
+    for name in FIGURES:
+        tall.add_row(name, *(each[name] for each in figures))
+    return tall
 
 
 def print_comparison(
     summaries: Sequence[RunSummary], sentences: Sequence[str], title: str, console: Console
 ) -> None:
-    """The table, then the sentences that explain it."""
-    console.print(comparison_table(summaries, title))
+    """The table, then the sentences that explain it (soft-wrapped: a pipe gets whole lines)."""
+    console.print(comparison_table(summaries, title, console.width))
     for sentence in sentences:
-        console.print(f"- {sentence}", highlight=False)
+        console.print(f"- {sentence}", highlight=False, soft_wrap=not console.is_terminal)
 
 
 def _jsonable(value: Any) -> Any:
