@@ -12,6 +12,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 from types import ModuleType
+from typing import NoReturn
 
 from fetcher.errors import FetcherError
 
@@ -28,6 +29,14 @@ COMMANDS: dict[str, str] = {
 }
 
 
+class Parser(argparse.ArgumentParser):
+    """Bad arguments get one line that names the problem, not the whole usage."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print `prog: error: message` and exit 2."""
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def command_module(name: str) -> ModuleType:
     """The module that implements one command."""
     return importlib.import_module(f"fetcher.commands.{name}")
@@ -35,7 +44,7 @@ def command_module(name: str) -> ModuleType:
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser; only `command`'s own arguments are loaded."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="fetcher",
         description="Fetch batches of HTTP endpoints concurrently, and see what each way costs.",
     )

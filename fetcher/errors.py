@@ -2,7 +2,7 @@
 
 FetcherError            misuse: bad arguments or unreadable input; the message says what to fix
 ├── UrlFileError        a URL list that cannot be used (names the file, line and text)
-└── MissingExtraError   an optional dependency is needed: pip install 'fetcher[EXTRA]'
+└── MissingExtraError   an optional dependency is needed: pip install -e '.[EXTRA]'
 """
 
 from __future__ import annotations
@@ -20,4 +20,8 @@ class MissingExtraError(FetcherError):
     """A feature needs an optional extra that is not installed."""
 
     def __init__(self, feature: str, extra: str) -> None:
-        super().__init__(f"{feature} needs the '{extra}' extra: pip install 'fetcher[{extra}]'")
+        # From the checkout: the name `fetcher` on PyPI belongs to an unrelated project.
+        super().__init__(
+            f"{feature} needs the '{extra}' extra: in the fetcher checkout, "
+            f".venv/bin/pip install -e '.[{extra}]'"
+        )

@@ -114,7 +114,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--access-log", action="store_true", help="log every request to stderr")
     parser.add_argument(
-        "--uvloop", action="store_true", help="run on uvloop (pip install fetcher[uvloop])"
+        "--uvloop",
+        action="store_true",
+        help="run on uvloop (in the checkout: pip install -e '.[uvloop]')",
     )
     # Used by mock_server.launch(): exit when the parent closes our stdin, even if it was killed.
     parser.add_argument("--exit-with-stdin", action="store_true", help=argparse.SUPPRESS)
@@ -198,7 +200,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         run = _event_loop_runner(args.uvloop)
     except ImportError:
-        print("mock-server: --uvloop needs uvloop: pip install 'fetcher[uvloop]'", file=sys.stderr)
+        print(
+            "mock-server: --uvloop needs uvloop: in the checkout, pip install -e '.[uvloop]'",
+            file=sys.stderr,
+        )
         return 2
     try:
         run(serve(args))
