@@ -99,9 +99,15 @@ class Generator:
     async def _wait_for_end(self) -> None:
         """Wait for the count, the duration or a stop; drain, then cancel what is left."""
         duration_s = self.config.duration_s
-        timeout_s = None if duration_s is None else duration_s - (time.perf_counter() - self.t0)
-        with suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self.halt.wait(), timeout_s)
+        deadline = None if duration_s is None else self.t0 + duration_s
+        # A loop, not one wait: uvloop's timers have millisecond granularity and may fire a
+        # little before the deadline, and a run must last the whole duration it was given.
+        while not self.halt.is_set():
+            remaining_s = None if deadline is None else deadline - time.perf_counter()
+            if remaining_s is not None and remaining_s <= 0:
+                break
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.halt.wait(), remaining_s)
         self.stopping = True
         self._wake_all()
         if self.workers and not self.interrupted:
