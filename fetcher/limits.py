@@ -12,12 +12,21 @@ import dataclasses
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager, contextmanager
+from contextlib import (
+    AbstractAsyncContextManager,
+    AbstractContextManager,
+    asynccontextmanager,
+    contextmanager,
+    nullcontext,
+)
 from urllib.parse import urlsplit
 
 from aiolimiter import AsyncLimiter
 
 from fetcher.config import FetchConfig, Limits
+
+# With no limit set there is nothing to wait for; one shared context serves every request.
+NO_LIMIT: nullcontext[None] = nullcontext()
 
 
 def share(config: FetchConfig, parts: int) -> FetchConfig:
@@ -62,9 +71,14 @@ class Throttle:
         self._hosts: dict[str, threading.BoundedSemaphore] = {}
         self._lock = threading.Lock()
 
-    @contextmanager
-    def slot(self, url: str) -> Iterator[None]:
+    def slot(self, url: str) -> AbstractContextManager[None]:
         """Hold one of the host's connections and a rate token while the request runs."""
+        if self.rate is None and self.per_host is None:
+            return NO_LIMIT  # the common case skips a generator per request
+        return self._limited(url)
+
+    @contextmanager
+    def _limited(self, url: str) -> Iterator[None]:
         if self.per_host is None:
             self._take_token()
             yield
@@ -90,9 +104,14 @@ class AsyncThrottle:
         self.per_host = limits.per_host if hosts else None
         self._hosts: dict[str, asyncio.Semaphore] = {}
 
-    @asynccontextmanager
-    async def slot(self, url: str) -> AsyncIterator[None]:
+    def slot(self, url: str) -> AbstractAsyncContextManager[None]:
         """Hold one of the host's connections and a rate token while the request runs."""
+        if self.rate is None and self.per_host is None:
+            return NO_LIMIT  # the common case skips a generator per request (~5 µs)
+        return self._limited(url)
+
+    @asynccontextmanager
+    async def _limited(self, url: str) -> AsyncIterator[None]:
         if self.per_host is None:
             await self._take_token()
             yield
