@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from fetcher.commands import _args
 
 if TYPE_CHECKING:
     from fetcher.load import LoadConfig, LoadResult
@@ -20,28 +22,13 @@ MAX_DURATION_MS = 7 * 24 * 3600 * 1000.0
 
 
 def duration_s(text: str) -> float:
-    """An argparse type: `30s`, `100ms` or milliseconds, in seconds."""
-    from mock_server.faults import ParamError, parse_duration_ms
-
-    try:
-        return parse_duration_ms(text, cap_ms=MAX_DURATION_MS) / 1000
-    except ParamError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def positive(kind: Callable[[str], Any]) -> Callable[[str], Any]:
-    """An argparse type: a number above zero."""
-
-    def parse(text: str) -> Any:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be above 0, got {text}")
-        return value
-
-    return parse
+    """An argparse type: `30s`, `100ms` or milliseconds, in seconds, up to a week."""
+    seconds = _args.duration_s(text)
+    if seconds * 1000 > MAX_DURATION_MS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is over the cap of a week ({MAX_DURATION_MS / 1000:.0f} s)"
+        )
+    return seconds
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -56,7 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument(
         "-c",
         "--concurrency",
-        type=positive(int),
+        type=_args.positive_int,
         metavar="C",
         help="closed model: connections, each sending when the last answered "
         "(default 64); open model: cap on requests in flight (default 2000)",
@@ -64,7 +51,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument(
         "-r",
         "--rate",
-        type=positive(float),
+        type=_args.positive_float,
         metavar="R",
         help="open model: R requests/s at constant arrival, latency corrected "
         "for coordinated omission",
@@ -77,13 +64,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after this long, e.g. 30s (default 10s if no --requests)",
     )
     load.add_argument(
-        "-n", "--requests", type=positive(int), metavar="N", help="stop after N requests"
+        "-n", "--requests", type=_args.positive_int, metavar="N", help="stop after N requests"
     )
     load.add_argument("--client", choices=("aiohttp", "httpx"), default="aiohttp")
     load.add_argument(
         "-p",
         "--processes",
-        type=positive(int),
+        type=_args.positive_int,
         default=1,
         metavar="P",
         help="one generator per process, histograms merged (default 1)",
