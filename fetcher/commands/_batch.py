@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from fetcher.commands._args import duration_s
+from fetcher.commands._args import duration_s, positive_int
 from fetcher.config import FetchConfig
 from fetcher.errors import FetcherError
 
@@ -25,6 +25,32 @@ class Batch:
     title: str
     server: StatsSource | None = None
     latency_s: float | None = None
+
+
+def add_batch_options(
+    parser: argparse.ArgumentParser, default_count: int, default_latency: str
+) -> None:
+    """The URL file, or the flags that shape the generated batch used in its place."""
+    parser.add_argument(
+        "urls_file",
+        nargs="?",
+        metavar="URLS_FILE",
+        help="one URL a line ('-' for stdin); default: a generated batch "
+        "against the bundled mock server",
+    )
+    parser.add_argument(
+        "--count",
+        type=positive_int,
+        default=None,
+        help=f"URLs in the generated batch (default {default_count})",
+    )
+    parser.add_argument(
+        "--latency",
+        type=duration_s,
+        default=None,
+        metavar="DURATION",
+        help=f"latency the bundled server injects (default {default_latency})",
+    )
 
 
 def cpu_ms(text: str) -> float:

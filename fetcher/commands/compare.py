@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING
 from fetcher.commands._args import (
     add_fetch_options,
     config_from_args,
-    duration_s,
     positive_int,
     strategy_list,
 )
-from fetcher.commands._batch import add_cpu_ms, open_batch, with_cpu_ms
+from fetcher.commands._batch import add_batch_options, add_cpu_ms, open_batch, with_cpu_ms
 from fetcher.errors import FetcherError
 from fetcher.strategies import STRATEGIES
 
@@ -29,26 +28,7 @@ TEXT_TIMELINE = "-"
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `fetcher compare`."""
-    parser.add_argument(
-        "urls_file",
-        nargs="?",
-        metavar="URLS_FILE",
-        help="one URL a line ('-' for stdin); default: a generated batch "
-        "against the bundled mock server",
-    )
-    parser.add_argument(
-        "--count",
-        type=positive_int,
-        default=None,
-        help=f"URLs in the generated batch (default {DEFAULT_COUNT})",
-    )
-    parser.add_argument(
-        "--latency",
-        type=duration_s,
-        default=None,
-        metavar="DURATION",
-        help=f"latency the bundled server injects (default {DEFAULT_LATENCY})",
-    )
+    add_batch_options(parser, DEFAULT_COUNT, DEFAULT_LATENCY)
     parser.add_argument(
         "--strategies",
         type=strategy_list,

@@ -8,11 +8,9 @@ from pathlib import Path
 from fetcher.commands._args import (
     add_fetch_options,
     config_from_args,
-    duration_s,
-    positive_int,
     strategy_list,
 )
-from fetcher.commands._batch import add_cpu_ms, open_batch, with_cpu_ms
+from fetcher.commands._batch import add_batch_options, add_cpu_ms, open_batch, with_cpu_ms
 
 DEFAULT_COUNT = 64
 DEFAULT_LATENCY = "100ms"
@@ -34,12 +32,7 @@ def worker_list(text: str) -> list[int]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `fetcher sweep`."""
-    parser.add_argument(
-        "urls_file",
-        nargs="?",
-        metavar="URLS_FILE",
-        help="one URL a line; default: a generated batch against the bundled mock server",
-    )
+    add_batch_options(parser, DEFAULT_COUNT, DEFAULT_LATENCY)
     parser.add_argument(
         "--workers",
         type=worker_list,
@@ -52,19 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=strategy_list,
         default=strategy_list(DEFAULT_STRATEGIES),
         help=f"comma-separated (default {DEFAULT_STRATEGIES})",
-    )
-    parser.add_argument(
-        "--count",
-        type=positive_int,
-        default=None,
-        help=f"URLs in the generated batch (default {DEFAULT_COUNT})",
-    )
-    parser.add_argument(
-        "--latency",
-        type=duration_s,
-        default=None,
-        metavar="DURATION",
-        help=f"latency the bundled server injects (default {DEFAULT_LATENCY})",
     )
     add_cpu_ms(parser)
     parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the sweep as a chart")
