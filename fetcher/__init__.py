@@ -42,6 +42,18 @@ def _config(config: FetchConfig | None, concurrency: int | None) -> FetchConfig:
     return config if concurrency is None else replace(config, concurrency=concurrency)
 
 
+def _collector(on_result: OnResult | None) -> tuple[list[FetchResult], OnResult]:
+    """A list of results, and the callback that fills it and passes each on to `on_result`."""
+    results: list[FetchResult] = []
+
+    def collect(result: FetchResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    return results, collect
+
+
 def fetch_all(
     urls: Sequence[str],
     strategy: str = "asyncio-aiohttp",
@@ -51,13 +63,7 @@ def fetch_all(
     on_result: OnResult | None = None,
 ) -> list[FetchResult]:
     """Fetch every URL with one strategy; results in input order, each streamed to `on_result`."""
-    results: list[FetchResult] = []
-
-    def collect(result: FetchResult) -> None:
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-
+    results, collect = _collector(on_result)
     get_strategy(strategy).run(list(urls), _config(config, concurrency), collect)
     return sorted(results, key=lambda r: r.index)
 
@@ -73,12 +79,6 @@ async def afetch_all(
     """`fetch_all` for code already running an event loop (asyncio strategies only)."""
     if strategy not in ASYNC_STRATEGIES:
         raise ValueError(f"afetch_all runs {' or '.join(ASYNC_STRATEGIES)}, not {strategy!r}")
-    results: list[FetchResult] = []
-
-    def collect(result: FetchResult) -> None:
-        results.append(result)
-        if on_result is not None:
-            on_result(result)
-
+    results, collect = _collector(on_result)
     await get_strategy(strategy).run_async(list(urls), _config(config, concurrency), collect)
     return sorted(results, key=lambda r: r.index)
