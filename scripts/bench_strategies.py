@@ -2,6 +2,7 @@
 
     .venv/bin/python scripts/bench_strategies.py            # everything, about 3 minutes
     .venv/bin/python scripts/bench_strategies.py --quick    # smaller batches
+    .venv/bin/python scripts/bench_strategies.py --only throughput
 
 Each figure is compared with a baseline measured in the same run on the same server. The server
 is pinned to CPU 0 and this process (and its children) to CPU 1 where the machine has two.
@@ -103,11 +104,14 @@ async def naive_gather_aiohttp(urls: Sequence[str], concurrency: int) -> None:
         await asyncio.gather(*(one(url) for url in urls))
 
 
-async def worker_tasks_aiohttp(urls: Sequence[str], concurrency: int) -> None:
-    """C long-lived tasks pulling from one iterator."""
+async def worker_tasks_aiohttp(
+    urls: Sequence[str], concurrency: int, timeout: aiohttp.ClientTimeout | None = None
+) -> None:
+    """C long-lived tasks pulling from one iterator; aiohttp's default timeouts unless given."""
     work = iter(urls)
     connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    settings = {} if timeout is None else {"timeout": timeout}
+    async with aiohttp.ClientSession(connector=connector, **settings) as session:
 
         async def worker() -> None:
             for url in work:
@@ -139,49 +143,74 @@ def ours(strategy: str, urls: Sequence[str], concurrency: int) -> None:
     get_strategy(strategy).run(urls, FetchConfig(concurrency=concurrency), lambda r: None)
 
 
-def best_of(runs: int, measure: Callable[[], float]) -> float:
-    return max(measure() for _ in range(runs))
+def best_interleaved(rounds: int, runs: dict[str, Callable[[], float]]) -> dict[str, float]:
+    """The best of `rounds` runs of each, taken in turn, so drift in the machine's load hits all."""
+    best = dict.fromkeys(runs, 0.0)
+    for _ in range(rounds):
+        for name, measure in runs.items():
+            best[name] = max(best[name], measure())
+    return best
 
 
 def throughput(server: MockServer, count: int, httpx_count: int) -> None:
     """Requests/s at 0 ms latency, ours against the common hand-written loops."""
     c = 64
     urls = [server.url_for(f"/items/{i}") for i in range(count)]
-    few = urls[:httpx_count]
-    print(f"\nThroughput at 0 ms latency, concurrency {c} (best of 3 runs each)")
-    figures = {
-        "asyncio-aiohttp (ours)": best_of(
-            3, lambda: rate(count, lambda: ours("asyncio-aiohttp", urls, c))
-        ),
-        "aiohttp gather+semaphore": best_of(
-            3, lambda: rate(count, lambda: asyncio.run(naive_gather_aiohttp(urls, c)))
-        ),
-        "aiohttp 64 worker tasks": best_of(
-            3, lambda: rate(count, lambda: asyncio.run(worker_tasks_aiohttp(urls, c)))
-        ),
-        "threads (ours)": best_of(
-            3, lambda: rate(count // 4, lambda: ours("threads", urls[: count // 4], c))
-        ),
-        "naive ThreadPool+requests": best_of(
-            3, lambda: rate(count // 4, lambda: naive_threads(urls[: count // 4], c))
-        ),
-        "asyncio-httpx (ours)": best_of(
-            3, lambda: rate(httpx_count, lambda: ours("asyncio-httpx", few, c))
-        ),
-        "httpx naive gather": best_of(
-            3, lambda: rate(httpx_count, lambda: asyncio.run(naive_gather_httpx(few, c)))
-        ),
-    }
+    few = urls[: count // 4]
+    httpx_few = urls[:httpx_count]
+    # The same timeouts as fetcher's (connect, between reads, in all): what they alone cost.
+    timeouts = FetchConfig().timeouts
+    our_timeouts = aiohttp.ClientTimeout(
+        total=timeouts.total_s, sock_connect=timeouts.connect_s, sock_read=timeouts.read_s
+    )
+    rounds = 5
+    print(f"\nThroughput at 0 ms latency, concurrency {c} (best of {rounds} interleaved runs)")
+    aiohttp_figures = best_interleaved(
+        rounds,
+        {
+            "asyncio-aiohttp (ours)": lambda: rate(count, lambda: ours("asyncio-aiohttp", urls, c)),
+            "aiohttp gather+semaphore": lambda: rate(
+                count, lambda: asyncio.run(naive_gather_aiohttp(urls, c))
+            ),
+            "aiohttp 64 worker tasks": lambda: rate(
+                count, lambda: asyncio.run(worker_tasks_aiohttp(urls, c))
+            ),
+            "  the same + our timeouts": lambda: rate(
+                count, lambda: asyncio.run(worker_tasks_aiohttp(urls, c, our_timeouts))
+            ),
+        },
+    )
+    other_figures = best_interleaved(
+        3,
+        {
+            "threads (ours)": lambda: rate(len(few), lambda: ours("threads", few, c)),
+            "naive ThreadPool+requests": lambda: rate(len(few), lambda: naive_threads(few, c)),
+            "asyncio-httpx (ours)": lambda: rate(
+                httpx_count, lambda: ours("asyncio-httpx", httpx_few, c)
+            ),
+            "httpx naive gather": lambda: rate(
+                httpx_count, lambda: asyncio.run(naive_gather_httpx(httpx_few, c))
+            ),
+        },
+    )
+    figures = aiohttp_figures | other_figures
     for name, value in figures.items():
         print(f"  {name:28} {value:8.0f} req/s")
     best_hand = max(figures["aiohttp gather+semaphore"], figures["aiohttp 64 worker tasks"])
-    ratio = figures["asyncio-aiohttp (ours)"] / best_hand
+    ours_aiohttp = figures["asyncio-aiohttp (ours)"]
+    ratio = ours_aiohttp / best_hand
     print(f"  aiohttp ours / best hand-written loop: {ratio:.2f}  [{verdict(ratio >= 1.0)} >= 1.0]")
+    timed = figures["  the same + our timeouts"]
+    cost = timed / figures["aiohttp 64 worker tasks"]
+    print(
+        f"    worker tasks with our timeouts / without: {cost:.2f}; "
+        f"ours / worker tasks with our timeouts: {ours_aiohttp / timed:.2f}  [info]"
+    )
     ratio = figures["threads (ours)"] / figures["naive ThreadPool+requests"]
     print(f"  threads ours / naive ThreadPool:       {ratio:.2f}  [{verdict(ratio >= 1.0)} >= 1.0]")
     ratio = figures["asyncio-httpx (ours)"] / figures["httpx naive gather"]
     print(f"  httpx ours / naive httpx gather:       {ratio:.2f}  [{verdict(ratio >= 1.0)} >= 1.0]")
-    ratio = figures["asyncio-aiohttp (ours)"] / figures["asyncio-httpx (ours)"]
+    ratio = ours_aiohttp / figures["asyncio-httpx (ours)"]
     print(f"  aiohttp / httpx requests/s:            {ratio:.1f}x (httpx's per-request CPU cost)")
 
 
@@ -218,20 +247,32 @@ def fetch_memory(server: MockServer, count: int) -> None:
     )
 
 
+SECTIONS = ("ideal", "concurrency", "throughput", "help", "memory")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller batches")
+    parser.add_argument(
+        "--only", choices=SECTIONS, action="append", help="run only this section (repeatable)"
+    )
     args = parser.parse_args()
+    only = set(args.only or SECTIONS)
     big = 200 if args.quick else 1000
-    with launch(latency="100ms") as server:
-        pin(server)
-        ideal_times(server, big)
+    if "ideal" in only:
+        with launch(latency="100ms") as server:
+            pin(server)
+            ideal_times(server, big)
     with launch() as server:
         pin(server)
-        concurrency_reached(server)
-        throughput(server, 4000 if args.quick else 20_000, 500 if args.quick else 2000)
-        help_time()
-        fetch_memory(server, 10_000 if args.quick else 100_000)
+        if "concurrency" in only:
+            concurrency_reached(server)
+        if "throughput" in only:
+            throughput(server, 4000 if args.quick else 20_000, 500 if args.quick else 2000)
+        if "help" in only:
+            help_time()
+        if "memory" in only:
+            fetch_memory(server, 10_000 if args.quick else 100_000)
 
 
 if __name__ == "__main__":
