@@ -125,6 +125,8 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
         "duration_s": round(result.duration_s, 4),
         "requests_per_s": round(result.requests_per_s, 2),
         "bytes": result.nbytes,
+        # Requests that got an HTTP answer (any status): the ones the latency figures describe.
+        "responses": sum(result.status.values()),
         "latency_ms": latency_summary_ms(result.latency),
         "histogram": histogram_rows(result.latency),
         "status": {str(code): count for code, count in result.status.items()},
@@ -200,9 +202,13 @@ def render(data: dict[str, Any], console: Console | None = None) -> None:
 def _sections(data: dict[str, Any]) -> Iterator[RenderableType]:
     """The report, section by section."""
     yield _summary(data)
-    yield _latency_table(data)
-    yield _histogram_text(data["histogram"])
-    yield _counts_table("status", data["status"])
+    if data["responses"]:
+        yield _latency_table(data)
+        yield _histogram_text(data["histogram"])
+        yield _counts_table("status", data["status"])
+    else:
+        # A table of zeros would read as a measurement; there is none.
+        yield "[bold red]no request got a response[/]: there is no latency to show"
     if data["errors"]:
         yield _counts_table("errors", data["errors"])
     if "server" in data:
@@ -218,12 +224,18 @@ def _summary(data: dict[str, Any]) -> str:
         f"requests   {data['requests']:,} in {data['duration_s']:.2f} s "
         f"= [bold]{data['requests_per_s']:,.1f}/s[/]"
         + (f" (target {data['target_rate']:,.1f}/s)" if "target_rate" in data else ""),
-        f"bytes      {data['bytes']:,}   unfinished {data['unfinished']:,}",
+        f"responses  {data['responses']:,} ({_share(data['responses'], data['requests'])}), "
+        f"bytes {data['bytes']:,}, unfinished {data['unfinished']:,}",
     ]
     if "late_starts" in data:
         threshold_ms = data["late_start_threshold_ms"]
         lines.append(f"late starts {data['late_starts']:,} (> {threshold_ms:g} ms after due)")
     return "\n".join(lines)
+
+
+def _share(part: int, whole: int) -> str:
+    """`part` as a percentage of `whole`, as oha shows its success rate."""
+    return f"{100 * part / whole:.2f}%" if whole else "-"
 
 
 def _latency_table(data: dict[str, Any]) -> RenderableType:

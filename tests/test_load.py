@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -118,6 +119,7 @@ def test_json_report_has_the_documented_keys(server: MockServer, tmp_path: Path)
         assert {"model", "requests", "duration_s", "requests_per_s", "status", "errors"} <= set(
             data
         )
+        assert data["responses"] == 20
         assert set(data["latency_ms"]) >= LATENCY_KEYS
     assert closed["model"] == "closed" and opened["model"] == "open"
     assert {"target_rate", "late_starts", "latency_uncorrected_ms"} <= set(opened)
@@ -147,6 +149,27 @@ def test_corrected_p99_shows_a_stall_the_uncorrected_hides(server: MockServer) -
     assert result.uncorrected.get_max_value() / 1000 >= 2000
     assert corrected_p99_ms >= 1000
     assert uncorrected_p99_ms < 500
+
+
+def test_a_dead_target_shows_its_errors_no_latency_and_exits_1(tmp_path: Path) -> None:
+    """When nothing answers, the report names the errors, shows no table of zeros, exits 1."""
+    report = tmp_path / "report.json"
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))  # bound but never listening: every connect is refused
+        url = f"http://127.0.0.1:{bound.getsockname()[1]}/"
+        done = subprocess.run(
+            [sys.executable, "-m", "fetcher", "load", url, "-n", "20", "--json", str(report)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert done.returncode == 1, done.stderr
+    assert "no request got a response (20 connection_refused)" in done.stderr
+    assert "responses  0 (0.00%)" in done.stdout
+    assert "latency (ms)" not in done.stdout
+    data = json.loads(report.read_text())
+    assert data["responses"] == 0
+    assert data["errors"] == {"connection_refused": 20}
 
 
 @pytest.mark.parametrize("processes", [1, 2])

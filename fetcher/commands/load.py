@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -15,6 +16,8 @@ if TYPE_CHECKING:
     from mock_server import MockServer
 
 EXIT_OK = 0
+# Every request failed before any answer (a dead target, a wrong port): the report still prints.
+EXIT_NO_RESPONSE = 1
 EXIT_INTERRUPTED = 130
 # The bundled server's items the default target cycles through.
 SERVER_ITEMS = 100
@@ -161,13 +164,17 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         load_report.write_csv(result.csv_parts, args.csv)
     load_report.render(data)
-    return EXIT_INTERRUPTED if result.interrupted else EXIT_OK
+    if result.interrupted:
+        return EXIT_INTERRUPTED
+    if result.requests and not data["responses"]:
+        errors = ", ".join(f"{count:,} {kind}" for kind, count in data["errors"].items())
+        print(f"fetcher load: no request got a response ({errors})", file=sys.stderr)
+        return EXIT_NO_RESPONSE
+    return EXIT_OK
 
 
 def _announce(config: LoadConfig) -> None:
     """Say on stderr what is about to run, as wrk does."""
-    import sys
-
     bound = " and ".join(
         part
         for part in (
