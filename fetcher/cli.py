@@ -60,7 +60,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `fetcher`; returns the exit code."""
     argv = list(sys.argv[1:] if argv is None else argv)
     command = next((arg for arg in argv if arg in COMMANDS), None)
-    parser = build_parser(command)
+    try:
+        parser = build_parser(command)
+    except KeyboardInterrupt:  # Ctrl-C while the command's module was still loading
+        return EXIT_INTERRUPTED
     args = parser.parse_args(argv)
     try:
         return int(command_module(args.command).run(args))

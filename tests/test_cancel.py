@@ -86,6 +86,33 @@ def test_ctrl_c_writes_every_finished_result_and_exits_130(
     assert_all_gone(started)
 
 
+@pytest.mark.parametrize("strategy", ["processes", "hybrid"])
+def test_ctrl_c_while_workers_start_prints_no_traceback(
+    server: MockServer, tmp_path: Path, strategy: str
+) -> None:
+    """A terminal's Ctrl-C reaches the whole group: workers still importing must stay quiet."""
+    urls_file = tmp_path / "urls.txt"
+    urls_file.write_text("".join(server.url_for(f"/items/{i}?latency=100ms\n") for i in range(50)))
+    argv = [*FETCH, str(urls_file), "--out", os.devnull, "--strategy", strategy, "--processes", "2"]
+    process = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True
+    )
+    try:
+        deadline = time.monotonic() + WAIT_S
+        while len(family(process)) < 3:  # both workers spawned, and still importing
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "the workers never started"
+            time.sleep(0.005)
+        started = family(process)
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=WAIT_S)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert_all_gone(started)
+
+
 def test_killed_worker_turns_its_urls_into_worker_died(server: MockServer, tmp_path: Path) -> None:
     """A worker killed by a signal: the run still completes, unfinished URLs are WORKER_DIED."""
     urls = [server.url_for(f"/items/{i}?latency=200ms") for i in range(20)]

@@ -23,6 +23,7 @@ from fetcher.config import FetchConfig
 from fetcher.models import FetchResult
 from fetcher.strategies import asyncio_aiohttp
 from fetcher.strategies.base import OnResult, clock, worker_died
+from fetcher.strategies.spawn import sigint_held
 
 NAME = "hybrid"
 DIED = "the hybrid worker process ended before answering"
@@ -46,14 +47,15 @@ def run(
     child_config = limits.share(config, count)
     finished = False
     try:
-        for share in shares:
-            reader, writer = context.Pipe(duplex=False)
-            child = context.Process(
-                target=_child_main, args=(writer, share, child_config, t0), daemon=True
-            )
-            child.start()
-            writer.close()  # only the child holds the writing end, so its death reads as EOF
-            children.append((child, reader, share))
+        with sigint_held():  # children that never see Ctrl-C (see spawn.py)
+            for share in shares:
+                reader, writer = context.Pipe(duplex=False)
+                child = context.Process(
+                    target=_child_main, args=(writer, share, child_config, t0), daemon=True
+                )
+                child.start()
+                writer.close()  # only the child holds the writing end: its death reads as EOF
+                children.append((child, reader, share))
         _collect(children, on_result, t0)
         finished = True
     finally:
@@ -100,6 +102,6 @@ def _child_main(writer: Connection, share: Share, config: FetchConfig, t0: float
     try:
         asyncio.run(asyncio_aiohttp.run_async([url for _, url in share], config, send, t0))
     except KeyboardInterrupt:
-        pass  # Ctrl-C reaches the whole process group; the parent reports it, once
+        pass  # started off the main thread, Ctrl-C reaches us too; the parent reports it, once
     finally:
         writer.close()

@@ -22,6 +22,7 @@ from fetcher.limits import Throttle, share
 from fetcher.models import FetchResult
 from fetcher.strategies.base import OnResult, clock
 from fetcher.strategies.pool import run_windowed
+from fetcher.strategies.spawn import sigint_held
 from fetcher.strategies.sync_http import fetch_one, new_session
 
 NAME = "processes"
@@ -42,14 +43,17 @@ def run(
     workers = max(1, min(config.processes, len(urls)))
     # spawn, not fork: forking a parent that runs threads (progress bars, pools) is unsafe, and
     # spawn is what macOS and Windows do anyway, so the start-up cost shown is the honest one.
-    context = multiprocessing.get_context("spawn")
     executor = ProcessPoolExecutor(
         max_workers=workers,
-        mp_context=context,
+        mp_context=multiprocessing.get_context("spawn"),
         initializer=_start_worker,
         initargs=(share(config, workers), t0),
     )
     try:
+        with sigint_held():  # children that never see Ctrl-C (see spawn.py)
+            # The pool starts a process per submit while none is idle: this starts them all.
+            for _ in range(workers):
+                executor.submit(_ready)
         run_windowed(executor, _fetch, urls, workers * WINDOW_PER_WORKER, on_result, t0)
     except BaseException:
         # Ctrl-C: the workers ignore SIGINT, so stopping them is up to us.
@@ -74,6 +78,10 @@ def _start_worker(config: FetchConfig, t0: float) -> None:
     # Ctrl-C in a terminal reaches the whole process group; the parent decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _session, _config, _throttle, _t0 = new_session(config), config, Throttle(config.limits), t0
+
+
+def _ready() -> None:
+    """Nothing: submitted once per worker so that the pool starts them all at once."""
 
 
 def _fetch(index: int, url: str) -> FetchResult:
