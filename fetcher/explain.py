@@ -73,12 +73,21 @@ def _cpu_work(by_name: dict[str, RunSummary], cpu_ms: float) -> str | None:
     )
 
 
+def _fastest(by_name: dict[str, RunSummary], names: Sequence[str]) -> RunSummary | None:
+    """The quickest run among the strategies named, or None when none of them ran."""
+    runs = [by_name[n] for n in names if n in by_name]
+    return min(runs, key=lambda s: s.wall_s) if runs else None
+
+
 def _processes_cpu_bound(by_name: dict[str, RunSummary]) -> str | None:
-    multi = [by_name[n] for n in MULTICORE if n in by_name]
-    if not multi:
+    best = _fastest(by_name, MULTICORE)
+    if best is None:
         return None
-    best = min(multi, key=lambda s: s.wall_s)
-    others = ", ".join(f"{s.strategy} {s.wall_s:.2f} s" for s in multi if s is not best)
+    others = ", ".join(
+        f"{s.strategy} {s.wall_s:.2f} s"
+        for name, s in by_name.items()
+        if name in MULTICORE and s is not best
+    )
     text = (
         f"{best.strategy} won in {best.wall_s:.2f} s{f' ({others})' if others else ''}: "
         f"each process has its own interpreter and GIL, so the work ran on several cores at "
@@ -94,10 +103,9 @@ def _processes_cpu_bound(by_name: dict[str, RunSummary]) -> str | None:
 
 def _processes_short(by_name: dict[str, RunSummary]) -> str | None:
     """CPU work per response, yet processes did not win: say what they were up against."""
-    multi = [by_name[n] for n in MULTICORE if n in by_name]
-    if not multi:
+    best = _fastest(by_name, MULTICORE)
+    if best is None:
         return None
-    best = min(multi, key=lambda s: s.wall_s)
     cores = best.cpu_s / best.wall_s if best.wall_s > 0 else 0.0
     return (
         f"{best.strategy} can run the work on several cores, an interpreter and a GIL per "
@@ -120,10 +128,9 @@ def _hybrid(by_name: dict[str, RunSummary]) -> str | None:
 
 def _overlap(by_name: dict[str, RunSummary], latency_s: float | None) -> str | None:
     sequential = by_name.get("sequential")
-    fast = [by_name[n] for n in ("asyncio-aiohttp", "threads") if n in by_name]
-    if not fast:
+    best = _fastest(by_name, ("asyncio-aiohttp", "threads"))
+    if best is None:
         return None
-    best = min(fast, key=lambda s: s.wall_s)
     seen = best.server_peak_in_flight
     held = (
         f"the server saw {seen} requests in flight at once"
