@@ -10,6 +10,7 @@ from fetcher.config import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF_INITIAL_S,
     DEFAULT_BACKOFF_MAX_S,
+    DEFAULT_CONCURRENCY,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_RETRY_AFTER_MAX_S,
     DEFAULT_RETRY_STATUSES,
@@ -89,8 +90,8 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--concurrency",
         type=positive_int,
-        default=100,
-        help="threads or asyncio tasks (default 100)",
+        default=DEFAULT_CONCURRENCY,
+        help=f"threads or asyncio tasks (default {DEFAULT_CONCURRENCY})",
     )
     parser.add_argument(
         "--processes",
