@@ -4,8 +4,9 @@ Ctrl-C in a terminal sends SIGINT to the whole foreground process group, childre
 spawned child still importing fetcher would die of it with a KeyboardInterrupt traceback of its
 own, while the parent alone should decide what stops and report it. So SIGINT is blocked while
 children are started: they inherit the blocked mask across fork and exec and never receive it
-(their initialiser then ignores it for good), and in the parent a Ctrl-C that came meanwhile
-waits, pending, and is raised once the block is over, with every child known to the parent.
+(processes' workers then ignore it for good, hybrid's keep it blocked), and in the parent a
+Ctrl-C that came meanwhile waits, pending, and is raised once the block is over, with every
+child known to the parent.
 Ignoring SIGINT instead would be inherited too, but would lose a Ctrl-C that came meanwhile.
 """
 
