@@ -1,4 +1,4 @@
-"""Fetch batches of HTTP endpoints concurrently, five ways behind one interface.
+"""Fetch batches of HTTP endpoints concurrently, six ways behind one interface.
 
     >>> from fetcher import fetch_all
     >>> results = fetch_all(urls, strategy="asyncio-aiohttp", concurrency=100)
@@ -9,12 +9,12 @@ Every URL yields exactly one `FetchResult`, in input order; a failed request is 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 from fetcher.config import FetchConfig, Timeouts
 from fetcher.errors import FetcherError, MissingExtraError, UrlFileError
-from fetcher.models import ErrorKind, FetchResult
-from fetcher.strategies import ASYNC_STRATEGIES, STRATEGIES, get_strategy
+from fetcher.models import ErrorKind, FetchResult, OnResult
+from fetcher.strategies import STRATEGIES, get_async_strategy, get_strategy
 from fetcher.urls import parse_urls, read_urls
 
 __all__ = [
@@ -31,8 +31,6 @@ __all__ = [
     "parse_urls",
     "read_urls",
 ]
-
-OnResult = Callable[[FetchResult], None]
 
 
 def _config(config: FetchConfig | None, concurrency: int | None) -> FetchConfig:
@@ -62,7 +60,11 @@ def fetch_all(
     config: FetchConfig | None = None,
     on_result: OnResult | None = None,
 ) -> list[FetchResult]:
-    """Fetch every URL with one strategy; results in input order, each streamed to `on_result`."""
+    """Fetch every URL with one strategy; results in input order, each streamed to `on_result`.
+
+    The list holds every result until the batch ends; for a batch too large for that, pass
+    `on_result` and keep what you need of each result as it comes (as `fetcher fetch` does).
+    """
     results, collect = _collector(on_result)
     get_strategy(strategy).run(list(urls), _config(config, concurrency), collect)
     return sorted(results, key=lambda r: r.index)
@@ -77,8 +79,7 @@ async def afetch_all(
     on_result: OnResult | None = None,
 ) -> list[FetchResult]:
     """`fetch_all` for code already running an event loop (asyncio strategies only)."""
-    if strategy not in ASYNC_STRATEGIES:
-        raise ValueError(f"afetch_all runs {' or '.join(ASYNC_STRATEGIES)}, not {strategy!r}")
+    runner = get_async_strategy(strategy)
     results, collect = _collector(on_result)
-    await get_strategy(strategy).run_async(list(urls), _config(config, concurrency), collect)
+    await runner.run_async(list(urls), _config(config, concurrency), collect)
     return sorted(results, key=lambda r: r.index)

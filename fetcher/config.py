@@ -20,6 +20,11 @@ DEFAULT_RETRY_STATUSES = (429, 502, 503, 504)
 DEFAULT_RETRY_AFTER_MAX_S = 30.0
 
 
+def default_processes() -> int:
+    """Worker processes when none are asked for: one per CPU core of this machine."""
+    return os.cpu_count() or 1
+
+
 @dataclass(frozen=True)
 class Timeouts:
     """Limits on one attempt: to connect, between two reads, and in all. Never unbounded."""
@@ -66,8 +71,8 @@ class Retries:
 class Limits:
     """How hard to press on servers: requests per second in all, connections per host.
 
-    None means no limit. The rate is shared by all workers of a run: threads share one limiter,
-    and each of P processes gets rate/P.
+    None means no limit. Both hold for the whole run: threads and tasks share one limiter, and
+    each of P processes gets rate/P and its part of the per-host connections.
     """
 
     rate_per_s: float | None = None
@@ -85,14 +90,14 @@ class FetchConfig:
     """Everything a strategy needs to know besides the URLs."""
 
     concurrency: int = DEFAULT_CONCURRENCY
-    processes: int = field(default_factory=lambda: os.cpu_count() or 1)
+    processes: int = field(default_factory=default_processes)
     timeouts: Timeouts = field(default_factory=Timeouts)
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     max_redirects: int = DEFAULT_MAX_REDIRECTS
     retries: Retries = field(default_factory=Retries)
     limits: Limits = field(default_factory=Limits)
     keep_body: bool = False
-    # Pure-Python work done on each response, to turn an I/O-bound batch CPU-bound (fetcher.cpu).
+    # Pure-Python work on each response, to turn an I/O-bound batch CPU-bound (strategies.cpu).
     cpu_ms: float = 0.0
 
     def __post_init__(self) -> None:

@@ -1,8 +1,10 @@
-"""What a fetch produces: one `FetchResult` per input URL, with failures as an `ErrorKind`."""
+"""What a fetch produces: one `FetchResult` per input URL, with failures as an `ErrorKind`, handed
+to an `OnResult` callback as each completes."""
 
 from __future__ import annotations
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -89,3 +91,7 @@ class FetchResult:
             detail=record.get("detail"),
             attempts=record.get("attempts", 1),
         )
+
+
+# What receives each result as it completes (`fetch_all(on_result=...)`, every strategy's `run`).
+OnResult = Callable[[FetchResult], None]

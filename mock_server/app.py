@@ -6,19 +6,19 @@ import random
 
 from aiohttp import web
 
-from mock_server import handlers
-from mock_server.faults import Behaviour
+from mock_server import responses
+from mock_server.behaviour import Behaviour
 from mock_server.inject import measured
 from mock_server.state import STATE, ServerState
 
 # The API, which gets injected behaviour and is counted in /stats.
 API_ROUTES = (
-    ("/delay/{duration}", handlers.delay),
-    ("/status/{codes}", handlers.status),
-    ("/bytes/{n}", handlers.random_bytes),
-    ("/drip", handlers.drip),
-    ("/redirect/{n}", handlers.redirect),
-    ("/redirect-loop", handlers.redirect_loop),
+    ("/delay/{duration}", responses.delay),
+    ("/status/{codes}", responses.status),
+    ("/bytes/{n}", responses.random_bytes),
+    ("/drip", responses.drip),
+    ("/redirect/{n}", responses.redirect),
+    ("/redirect-loop", responses.redirect_loop),
 )
 
 
@@ -45,16 +45,16 @@ def create_app(behaviour: Behaviour | None = None, *, seed: int | None = None) -
     state = ServerState(behaviour or Behaviour(), random.Random(seed), seed)
     app = web.Application()
     app[STATE] = state
-    items, items_handler = ItemsResource(), measured(state, handlers.items)
+    items, items_handler = ItemsResource(), measured(state, responses.items)
     app.router.register_resource(items)
     items.add_route("HEAD", items_handler)
     items.add_route("GET", items_handler)
     for path, handler in API_ROUTES:
         app.router.add_get(path, measured(state, handler))
     # Reports on the server itself: never delayed, faulted or counted.
-    app.router.add_get("/health", handlers.health)
-    app.router.add_get("/stats", handlers.stats)
-    app.router.add_post("/stats/reset", handlers.stats_reset)
+    app.router.add_get("/health", responses.health)
+    app.router.add_get("/stats", responses.stats)
+    app.router.add_post("/stats/reset", responses.stats_reset)
     # Last, so it only sees what nothing else matched: unknown paths are counted 404s.
-    app.router.add_get("/{tail:.*}", measured(state, handlers.not_found))
+    app.router.add_get("/{tail:.*}", measured(state, responses.not_found))
     return app

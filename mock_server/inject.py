@@ -14,17 +14,17 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from mock_server.faults import (
+from mock_server.behaviour import (
     ERROR_STATUSES,
     HANG_MS,
     SLOW_BODY_CHUNKS,
     SLOW_BODY_MS,
     Behaviour,
-    ParamError,
     choose_fault,
     sample_latency_ms,
 )
-from mock_server.handlers import bad_request, json_response
+from mock_server.params import ParamError
+from mock_server.responses import bad_request, json_response
 from mock_server.state import ServerState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 
 from aiohttp import web
 
-from mock_server.faults import Behaviour, TokenBucket, parse_seed
+from mock_server.behaviour import Behaviour
+from mock_server.limits import TokenBucket
+from mock_server.params import parse_seed
 from mock_server.stats import ServerStats
 
 # Requests may ask for their own rate limits; keep only this many buckets so memory stays bounded.

@@ -23,10 +23,13 @@ import sys
 import time
 from dataclasses import replace
 
-from fetcher import cpu, report
-from fetcher.compare import RunSummary, compare
+from fetcher.compare.explain import GIL_BOUND, MULTICORE, explain
+from fetcher.compare.harness import compare
+from fetcher.compare.summary import RunSummary
 from fetcher.config import FetchConfig
-from fetcher.explain import GIL_BOUND, MULTICORE, explain
+from fetcher.render.compare import print_comparison
+from fetcher.render.console import stdout_console
+from fetcher.strategies import cpu
 from mock_server import launch
 
 REGIMES_MS = (0.0, 20.0)
@@ -78,7 +81,7 @@ def verdict(summaries: list[RunSummary], cpu_ms: float) -> str:
 def main(argv: list[str]) -> int:
     """Run both regimes on one server and print their tables and verdicts."""
     args = parse_args(argv)
-    console = report.stdout_console()
+    console = stdout_console()
     config = FetchConfig(processes=args.processes)
     console.print(f"cores free for this run: about {free_cores():.1f} of {os.cpu_count()}")
     with launch(latency=f"{args.latency_ms:g}ms") as server:
@@ -98,7 +101,7 @@ def main(argv: list[str]) -> int:
                 f"--cpu-ms {cpu_ms:g}: {args.count} requests at {args.latency_ms:g} ms latency, "
                 f"{args.processes} processes, median of {args.repeat} (load average before: {load})"
             )
-            report.print_comparison(
+            print_comparison(
                 summaries, explain(summaries, args.latency_ms / 1000, cpu_ms), title, console
             )
             console.print(verdict(summaries, cpu_ms), highlight=False)

@@ -28,7 +28,7 @@ import httpx
 import requests
 
 from fetcher import FetchConfig, FetchResult
-from fetcher.compare import compare
+from fetcher.compare.harness import compare
 from fetcher.strategies import get_strategy
 from mock_server import MockServer, launch
 

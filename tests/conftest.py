@@ -1,12 +1,32 @@
-"""Shared fixtures: a real mock server in a child process, on 127.0.0.1 and a free port."""
+"""Shared fixtures and helpers: a real mock server on 127.0.0.1, fetch runners, waiting on events.
+
+Helpers here are imported by the tests (`from tests.conftest import fetch`): the tests directory
+is a package, so this module is imported once under one name.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import pytest
 
+from fetcher import FetchConfig, FetchResult
+from fetcher.compare.summary import RunSummary
+from fetcher.strategies import STRATEGIES, get_strategy
 from mock_server import MockServer, launch
+
+# Every strategy the registry knows: shared tests run each of them, whatever is added later.
+ALL_STRATEGIES = list(STRATEGIES)
+# How long a test waits for something it can observe before it fails.
+WAIT_S = 30.0
+# `python -m fetcher`, for tests that run the command line as a user would.
+FETCHER = [sys.executable, "-m", "fetcher"]
 
 
 @pytest.fixture(scope="session")
@@ -25,3 +45,87 @@ def fresh_server() -> Iterator[MockServer]:
     """A mock server of this test's own, so its `/stats` count only this test's requests."""
     with launch(seed=1) as running:
         yield running
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def fetch(strategy: str, urls: Sequence[str], config: FetchConfig) -> list[FetchResult]:
+    """Every result one strategy hands back, in completion order."""
+    results: list[FetchResult] = []
+    get_strategy(strategy).run(list(urls), config, results.append)
+    return results
+
+
+def assert_one_per_url(results: Sequence[FetchResult], urls: Sequence[str]) -> None:
+    """Exactly one result per input URL: indices complete, none doubled, URLs matched."""
+    assert sorted(r.index for r in results) == list(range(len(urls)))
+    assert all(r.url == urls[r.index] for r in results)
+
+
+def wait_until(condition: Callable[[], object], what: str, timeout_s: float = WAIT_S) -> None:
+    """Poll `condition` until it is true; fail naming `what` if it never is."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def _sigint_default() -> None:
+    """In the child, before exec: Ctrl-C does what it does in a terminal."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def start(argv: Sequence[str], **options: Any) -> subprocess.Popen[str]:
+    """Start a command as a terminal would: SIGINT at its default, even when the suite runs as a
+    background job (whose children inherit an ignored SIGINT, and would never see a Ctrl-C)."""
+    return subprocess.Popen(
+        list(argv),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=_sigint_default,
+        **options,
+    )
+
+
+def run_fetcher(
+    *args: str, stdin: str | None = None, cwd: str | None = None, timeout_s: float = 180
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m fetcher ARGS` as a user would, to its end, capturing what it prints."""
+    return subprocess.run(
+        [*FETCHER, *args],
+        input=stdin,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout_s,
+        check=False,
+    )
+
+
+def summary(strategy: str, wall_s: float = 1.0, **fields: Any) -> RunSummary:
+    """A fabricated RunSummary: a plain run of 100 requests, with the fields a test names."""
+    values: dict[str, Any] = {
+        "strategy": strategy,
+        "requests": 100,
+        "ok": 100,
+        "failed": 0,
+        "wall_s": wall_s,
+        "requests_per_s": 100 / wall_s,
+        "p50_ms": 100.0,
+        "p95_ms": 100.0,
+        "p99_ms": 100.0,
+        "cpu_s": 0.1,
+        "peak_rss_bytes": 50 * 1024 * 1024,
+        "workers": 1,
+        "startup_s": 0.0,
+        "server_peak_in_flight": None,
+        "ideal_s": None,
+        "efficiency": None,
+    }
+    return RunSummary(**{**values, **fields})

@@ -16,7 +16,7 @@ def listings() -> list[tuple[str, str]]:
 
 
 def test_page_has_the_aiohttp_and_threads_loops() -> None:
-    """The page lists both loops the issue asks for."""
+    """The page lists the asyncio loop and the threads loop, the two a reader copies."""
     paths = {path for path, _ in listings()}
     assert {"fetcher/strategies/asyncio_aiohttp.py", "fetcher/strategies/threads.py"} <= paths
 

@@ -14,14 +14,14 @@ from collections.abc import Iterator, Sequence
 
 import aiohttp
 
-from fetcher import cpu, retry
-from fetcher.classify import BodyTooLargeError
 from fetcher.config import FetchConfig
-from fetcher.limits import AsyncThrottle
-from fetcher.models import FetchResult
-from fetcher.strategies.base import OnResult, clock, failed, succeeded
+from fetcher.models import FetchResult, OnResult
+from fetcher.policy import retry
+from fetcher.policy.classify import BodyTooLargeError
+from fetcher.policy.limits import AsyncThrottle
+from fetcher.strategies import cpu
+from fetcher.strategies.base import Job, clock
 
-NAME = "asyncio-aiohttp"
 CHUNK_BYTES = 64 * 1024
 
 
@@ -61,7 +61,8 @@ def open_session(config: FetchConfig) -> aiohttp.ClientSession:
     )
     session = aiohttp.ClientSession(connector=connector, timeout=timeout)
     # aiohttp quietly sends a GET again when a kept-alive connection drops; our retry policy
-    # must be the only one, so that `attempts` counts what the server saw.
+    # must be the only one, so that `attempts` counts what the server saw. Private API (there is
+    # no public switch); tests/test_private_api.py fails by name if aiohttp drops it.
     session._retry_connection = False
     return session
 
@@ -77,35 +78,23 @@ async def _worker(
 ) -> None:
     """Take the next URL until none are left; `next()` never awaits, so tasks cannot collide."""
     for index, url in work:
-        on_result(await fetch_one(session, index, url, config, t0, name, throttle))
+        on_result(await fetch_one(session, Job(index, url, name, t0), config, throttle))
 
 
 async def fetch_one(
-    session: aiohttp.ClientSession,
-    index: int,
-    url: str,
-    config: FetchConfig,
-    t0: float,
-    worker: str,
-    throttle: AsyncThrottle | None = None,
+    session: aiohttp.ClientSession, job: Job, config: FetchConfig, throttle: AsyncThrottle
 ) -> FetchResult:
     """GET one URL, retried as the policy says; a failure is a result, never raised."""
-    started_s = clock() - t0
-    throttle = throttle or AsyncThrottle(config.limits, hosts=False)
-    tries = retry.Tries()
     try:
         status, body = await retry.acall(
-            config.retries, lambda: get(session, url, config, throttle), tries
+            config.retries, lambda: get(session, job.url, config, throttle), job
         )
     except retry.RetryableStatus as answer:  # still "later" on the last try: a result like any
-        return succeeded(
-            index, url, worker, started_s, answer.status, answer.nbytes, t0, None, tries.count
-        )
+        return job.answered(answer.status, answer.nbytes)
     except (aiohttp.ClientError, asyncio.TimeoutError, BodyTooLargeError, OSError) as exc:
-        return failed(index, url, worker, started_s, exc, t0, tries.count)
+        return job.failed(exc)
     cpu.work(body, config.cpu_ms)
-    kept = body if config.keep_body else None
-    return succeeded(index, url, worker, started_s, status, len(body), t0, kept, tries.count)
+    return job.answered(status, len(body), body if config.keep_body else None)
 
 
 async def get(

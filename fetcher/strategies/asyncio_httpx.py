@@ -20,19 +20,19 @@ from collections.abc import Iterator, Sequence
 
 import httpx
 
-from fetcher import cpu, retry
-from fetcher.classify import BodyTooLargeError
 from fetcher.config import FetchConfig
-from fetcher.limits import AsyncThrottle
-from fetcher.models import FetchResult
-from fetcher.strategies.base import OnResult, clock, failed, succeeded
+from fetcher.models import FetchResult, OnResult
+from fetcher.policy import retry
+from fetcher.policy.classify import BodyTooLargeError
+from fetcher.policy.limits import AsyncThrottle
+from fetcher.strategies import cpu
+from fetcher.strategies.base import Job, clock
 
 if sys.version_info >= (3, 11):
     from asyncio import timeout as total_timeout
 else:  # aiohttp depends on async-timeout before 3.11
     from async_timeout import timeout as total_timeout
 
-NAME = "asyncio-httpx"
 # Small enough that httpcore's pool scans stay cheap, large enough to keep clients few.
 CONNECTIONS_PER_CLIENT = 8
 
@@ -108,30 +108,19 @@ async def _worker(
 ) -> None:
     """Take the next URL until none are left."""
     for index, url in work:
-        on_result(await fetch_one(client, index, url, config, t0, name, throttle))
+        on_result(await fetch_one(client, Job(index, url, name, t0), config, throttle))
 
 
 async def fetch_one(
-    client: httpx.AsyncClient,
-    index: int,
-    url: str,
-    config: FetchConfig,
-    t0: float,
-    worker: str,
-    throttle: AsyncThrottle | None = None,
+    client: httpx.AsyncClient, job: Job, config: FetchConfig, throttle: AsyncThrottle
 ) -> FetchResult:
     """GET one URL, retried as the policy says; a failure is a result, never raised."""
-    started_s = clock() - t0
-    throttle = throttle or AsyncThrottle(config.limits)
-    tries = retry.Tries()
     try:
         status, body = await retry.acall(
-            config.retries, lambda: get(client, url, config, throttle), tries
+            config.retries, lambda: get(client, job.url, config, throttle), job
         )
     except retry.RetryableStatus as answer:  # still "later" on the last try: a result like any
-        return succeeded(
-            index, url, worker, started_s, answer.status, answer.nbytes, t0, None, tries.count
-        )
+        return job.answered(answer.status, answer.nbytes)
     except (
         httpx.HTTPError,
         httpx.InvalidURL,
@@ -139,10 +128,9 @@ async def fetch_one(
         BodyTooLargeError,
         OSError,
     ) as exc:
-        return failed(index, url, worker, started_s, exc, t0, tries.count)
+        return job.failed(exc)
     cpu.work(body, config.cpu_ms)
-    kept = body if config.keep_body else None
-    return succeeded(index, url, worker, started_s, status, len(body), t0, kept, tries.count)
+    return job.answered(status, len(body), body if config.keep_body else None)
 
 
 async def get(

@@ -1,68 +1,63 @@
-"""What every strategy shares: the callback type, the clock, and building results."""
+"""What every strategy shares: the clock, one URL in progress (`Job`), and its result."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
 
-from fetcher.classify import classify
 from fetcher.models import ErrorKind, FetchResult
-
-OnResult = Callable[[FetchResult], None]
+from fetcher.policy.classify import classify
 
 # One clock for the whole batch. perf_counter is system-wide on Linux, macOS and Windows, so
 # times taken in worker processes line up with the parent's.
 clock = time.perf_counter
 
 
-def succeeded(
-    index: int,
-    url: str,
-    worker: str,
-    started_s: float,
-    status: int,
-    nbytes: int,
-    t0: float,
-    body: bytes | None = None,
-    attempts: int = 1,
-) -> FetchResult:
-    """The result of a request that got a response; 4xx and 5xx count as `http_status` errors."""
-    return FetchResult(
-        index=index,
-        url=url,
-        status=status,
-        nbytes=nbytes,
-        started_s=started_s,
-        ended_s=clock() - t0,
-        worker=worker,
-        error=ErrorKind.HTTP_STATUS if status >= 400 else None,
-        attempts=attempts,
-        body=body,
-    )
+class Job:
+    """One URL being fetched: by which worker, since when, and how many tries were sent.
 
+    The retry policy counts the tries in `attempts` (see `fetcher.policy.retry.call`); the result
+    is built from the job once the URL is done, answered or failed.
+    """
 
-def failed(
-    index: int,
-    url: str,
-    worker: str,
-    started_s: float,
-    exc: BaseException,
-    t0: float,
-    attempts: int = 1,
-) -> FetchResult:
-    """The result of a request that raised: the exception becomes an ErrorKind."""
-    return FetchResult(
-        index=index,
-        url=url,
-        status=None,
-        nbytes=0,
-        started_s=started_s,
-        ended_s=clock() - t0,
-        worker=worker,
-        error=classify(exc),
-        detail=describe(exc),
-        attempts=attempts,
-    )
+    __slots__ = ("attempts", "index", "started_s", "t0", "url", "worker")
+
+    def __init__(self, index: int, url: str, worker: str, t0: float) -> None:
+        self.index = index
+        self.url = url
+        self.worker = worker
+        self.t0 = t0
+        self.started_s = clock() - t0
+        self.attempts = 0
+
+    def answered(self, status: int, nbytes: int, body: bytes | None = None) -> FetchResult:
+        """The result of a request that got a response; 4xx and 5xx count as `http_status`."""
+        return FetchResult(
+            index=self.index,
+            url=self.url,
+            status=status,
+            nbytes=nbytes,
+            started_s=self.started_s,
+            ended_s=clock() - self.t0,
+            worker=self.worker,
+            error=ErrorKind.HTTP_STATUS if status >= 400 else None,
+            attempts=self.attempts,
+            body=body,
+        )
+
+    def failed(self, exc: BaseException) -> FetchResult:
+        """The result of a request that raised: the exception becomes an ErrorKind."""
+        return FetchResult(
+            index=self.index,
+            url=self.url,
+            status=None,
+            nbytes=0,
+            started_s=self.started_s,
+            ended_s=clock() - self.t0,
+            worker=self.worker,
+            error=classify(exc),
+            detail=describe(exc),
+            attempts=self.attempts,
+        )
 
 
 def describe(exc: BaseException) -> str:

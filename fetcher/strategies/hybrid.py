@@ -18,14 +18,13 @@ from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
-from fetcher import limits
 from fetcher.config import FetchConfig
-from fetcher.models import FetchResult
+from fetcher.models import FetchResult, OnResult
+from fetcher.policy import limits
 from fetcher.strategies import asyncio_aiohttp
-from fetcher.strategies.base import OnResult, clock, worker_died
+from fetcher.strategies.base import clock, worker_died
 from fetcher.strategies.spawn import sigint_held
 
-NAME = "hybrid"
 DIED = "the hybrid worker process ended before answering"
 STOP_TIMEOUT_S = 5.0
 Share = list[tuple[int, str]]
@@ -43,13 +42,13 @@ def run(
     # spawn, as in the processes strategy: forking a parent that runs threads is unsafe.
     context = multiprocessing.get_context("spawn")
     children: list[tuple[BaseProcess, Connection, Share]] = []
-    # Processes share no limiter: each gets its part of the rate limit, as in `processes`.
-    child_config = limits.share(config, count)
     finished = False
     try:
         with sigint_held():  # children that never see Ctrl-C (see spawn.py)
-            for share in shares:
+            for k, share in enumerate(shares):
                 reader, writer = context.Pipe(duplex=False)
+                # Processes share no limiter: each gets its part of the rate and per-host limits.
+                child_config = limits.share(config, count, k)
                 child = context.Process(
                     target=_child_main, args=(writer, share, child_config, t0), daemon=True
                 )

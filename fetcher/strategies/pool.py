@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 
-from fetcher.models import FetchResult
-from fetcher.strategies.base import OnResult, clock, failed, worker_died
+from fetcher.models import FetchResult, OnResult
+from fetcher.strategies.base import Job, worker_died
 
 Task = Callable[[int, str], FetchResult]
 
@@ -50,5 +50,5 @@ def _collect(
         except BrokenProcessPool as exc:
             result = worker_died(index, url, t0, f"{type(exc).__name__}: {exc}")
         except Exception as exc:  # a bug in a task must still yield this URL's result
-            result = failed(index, url, "?", clock() - t0, exc, t0)
+            result = Job(index, url, "?", t0).failed(exc)
         on_result(result)

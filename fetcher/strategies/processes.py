@@ -18,14 +18,13 @@ from concurrent.futures import ProcessPoolExecutor
 import requests
 
 from fetcher.config import FetchConfig
-from fetcher.limits import Throttle, share
-from fetcher.models import FetchResult
-from fetcher.strategies.base import OnResult, clock
+from fetcher.models import FetchResult, OnResult
+from fetcher.policy.limits import Throttle, share
+from fetcher.strategies.base import Job, clock
 from fetcher.strategies.pool import run_windowed
+from fetcher.strategies.requests_http import fetch_one, new_session
 from fetcher.strategies.spawn import sigint_held
-from fetcher.strategies.sync_http import fetch_one, new_session
 
-NAME = "processes"
 WINDOW_PER_WORKER = 2
 
 # Set once in each worker process by _start_worker.
@@ -85,5 +84,5 @@ def _ready() -> None:
 
 
 def _fetch(index: int, url: str) -> FetchResult:
-    assert _session is not None and _config is not None, "worker not initialised"
-    return fetch_one(_session, index, url, _config, _t0, f"pid-{os.getpid()}", _throttle)
+    assert _session is not None and _config is not None and _throttle is not None
+    return fetch_one(_session, Job(index, url, f"pid-{os.getpid()}", _t0), _config, _throttle)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from fetcher.config import FetchConfig
-from fetcher.limits import Throttle
-from fetcher.strategies.base import OnResult, clock
-from fetcher.strategies.sync_http import fetch_one, new_session
+from fetcher.models import OnResult
+from fetcher.policy.limits import Throttle
+from fetcher.strategies.base import Job, clock
+from fetcher.strategies.requests_http import fetch_one, new_session
 
-NAME = "sequential"
 WORKER = "main"
 
 
@@ -21,4 +21,4 @@ def run(
     throttle = Throttle(config.limits)
     with new_session(config) as session:
         for index, url in enumerate(urls):
-            on_result(fetch_one(session, index, url, config, t0, WORKER, throttle))
+            on_result(fetch_one(session, Job(index, url, WORKER, t0), config, throttle))

@@ -15,13 +15,12 @@ from concurrent.futures import ThreadPoolExecutor
 import requests
 
 from fetcher.config import FetchConfig
-from fetcher.limits import Throttle
-from fetcher.models import FetchResult
-from fetcher.strategies.base import OnResult, clock
+from fetcher.models import FetchResult, OnResult
+from fetcher.policy.limits import Throttle
+from fetcher.strategies.base import Job, clock
 from fetcher.strategies.pool import run_windowed
-from fetcher.strategies.sync_http import fetch_one, new_session
+from fetcher.strategies.requests_http import fetch_one, new_session
 
-NAME = "threads"
 # Futures submitted per thread ahead of time: enough to keep every thread busy.
 WINDOW_PER_WORKER = 2
 
@@ -44,8 +43,8 @@ def run(
         return local.session  # type: ignore[no-any-return]
 
     def task(index: int, url: str) -> FetchResult:
-        worker = threading.current_thread().name
-        return fetch_one(session(), index, url, config, t0, worker, throttle)
+        job = Job(index, url, threading.current_thread().name, t0)
+        return fetch_one(session(), job, config, throttle)
 
     workers = max(1, min(config.concurrency, len(urls)))
     executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="thread")

@@ -1,0 +1,119 @@
+"""`fetcher compare [URLS_FILE]`: the same batch fetched every way, side by side."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fetcher.cli import exits
+from fetcher.cli.args import (
+    add_fetch_options,
+    config_from_args,
+    positive_int,
+    strategy_list,
+)
+from fetcher.cli.batch import add_batch_options, add_cpu_ms, open_batch, with_cpu_ms
+from fetcher.errors import FetcherError
+from fetcher.strategies import STRATEGIES
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from fetcher.models import FetchResult
+
+DEFAULT_COUNT = 100
+DEFAULT_LATENCY = "100ms"
+TEXT_TIMELINE = "-"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Flags of `fetcher compare`."""
+    add_batch_options(parser, DEFAULT_COUNT, DEFAULT_LATENCY)
+    parser.add_argument(
+        "--strategies",
+        type=strategy_list,
+        default=list(STRATEGIES),
+        help="comma-separated, default all: " + ",".join(STRATEGIES),
+    )
+    parser.add_argument(
+        "--repeat",
+        type=positive_int,
+        default=1,
+        help="run each strategy K times and report the median (with min-max)",
+    )
+    parser.add_argument(
+        "--timeline",
+        nargs="?",
+        const=TEXT_TIMELINE,
+        default=None,
+        metavar="FILE.png",
+        help="draw each request, start to end, in a lane per worker: to FILE.png "
+        "(needs the plot extra), or as text in the terminal when no file is given",
+    )
+    add_cpu_ms(parser)
+    parser.add_argument("--json", type=Path, metavar="FILE", help="write the summaries as JSON")
+    parser.add_argument("--csv", type=Path, metavar="FILE", help="write the summaries as CSV")
+    add_fetch_options(parser)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the comparison, on a URL file or on the embedded default."""
+    from fetcher.compare.explain import explain
+    from fetcher.compare.harness import compare
+    from fetcher.render import compare as report
+    from fetcher.render.console import progress_bars, stdout_console
+
+    config = with_cpu_ms(config_from_args(args), args)
+    if args.timeline not in (None, TEXT_TIMELINE) and not args.timeline.endswith(".png"):
+        raise FetcherError(
+            f"--timeline draws a .png file, got {args.timeline!r}; "
+            "put a URL file before --timeline, not after it"
+        )
+    if args.timeline not in (None, TEXT_TIMELINE):
+        from fetcher.render.plots import require_matplotlib
+
+        require_matplotlib("--timeline FILE.png")
+    with (
+        open_batch(args, DEFAULT_COUNT, DEFAULT_LATENCY) as batch,
+        progress_bars(args.quiet) as bars,
+    ):
+        summaries, runs = compare(
+            batch.urls,
+            args.strategies,
+            config,
+            server=batch.server,
+            latency_s=batch.latency_s,
+            repeat=args.repeat,
+            on_start=bars.start,
+            on_result=bars.advance,
+        )
+    console = stdout_console()
+    report.print_comparison(
+        summaries, explain(summaries, batch.latency_s, config.cpu_ms), batch.title, console
+    )
+    if args.timeline:
+        _timeline(args.timeline, {name: run.results for name, run in runs.items()}, console)
+    if args.json:
+        report.write_json(args.json, summaries)
+    if args.csv:
+        report.write_csv(args.csv, summaries)
+    return exits.OK
+
+
+def _timeline(target: str, results: dict[str, list[FetchResult]], console: Console) -> None:
+    """Draw the runs' timelines to a PNG, or print them when no file was named."""
+    from fetcher.compare.timeline import timelines
+
+    lines = timelines(results)
+    if target == TEXT_TIMELINE:
+        from fetcher.render.timeline import render
+
+        console.print()
+        for line in render(lines):
+            console.print(line, highlight=False, markup=False, soft_wrap=True)
+        return
+    from fetcher.render.plots import plot_timelines
+
+    plot_timelines(lines, Path(target))
+    console.print(f"timeline written to {target}", highlight=False)

@@ -1,0 +1,78 @@
+"""Plain sentences that say what a `fetcher gil` run shows, and why."""
+
+from __future__ import annotations
+
+from fetcher.gil.demo import GilRun, ModeResult
+from fetcher.gil.interpreter import InterpreterInfo
+
+
+def startup_s(result: ModeResult) -> float:
+    """Time from the start of the mode to the start of its first count (process start-up)."""
+    return max(0.0, min(span.started_at for span in result.spans) - result.started_at)
+
+
+def explain(run: GilRun, info: InterpreterInfo) -> list[str]:
+    """Plain sentences that say what the measured numbers show, and why."""
+    return [*_explain_threads(run, info), *_explain_processes(run, info), _moral(info)]
+
+
+def _explain_threads(run: GilRun, info: InterpreterInfo) -> list[str]:
+    """What threads did, and what the GIL had to do with it."""
+    threads = run.result("threads")
+    said = (
+        f"Threads ran {run.speedup('threads'):.2f}x as fast as sequential, "
+        f"using {threads.utilisation:.0%} CPU."
+    )
+    if info.threads_run_in_parallel:
+        return [
+            said,
+            "This is a free-threaded build with the GIL disabled: threads can run Python code on "
+            "several cores at once, so threads should speed up here, much as processes do.",
+        ]
+    interval_ms = info.switch_interval_s * 1000
+    why = (
+        f"Under the GIL only one thread runs Python code at a time: the {run.workers} threads took "
+        f"turns, handing the GIL over every {interval_ms:g} ms, so together they kept about one "
+        "core busy and took about as long as counting one after the other."
+    )
+    if info.free_threaded_build:
+        why = (
+            "This is a free-threaded build, but the GIL is enabled (PYTHON_GIL=1, -X gil=1, or an "
+            "extension module that needs it). " + why
+        )
+    if run.workers > 1 and run.speedup("threads") >= 1.3:
+        why += " This run beat that by more than noise usually does; rerun it on a quiet machine."
+    return [said, why]
+
+
+def _explain_processes(run: GilRun, info: InterpreterInfo) -> list[str]:
+    """What processes did, and what they cost to start."""
+    processes = run.result("processes")
+    cores = min(run.workers, info.cpu_count)
+    sentences = [
+        f"Processes ran {run.speedup('processes'):.2f}x as fast as sequential, using "
+        f"{processes.utilisation:.0%} CPU. Each process has its own interpreter and its own GIL, "
+        f"so the counts ran on up to {cores} core{'s' if cores > 1 else ''} at once; starting the "
+        f"processes took {startup_s(processes):.2f} s before the first count began."
+    ]
+    if cores > 1 and run.speedup("processes") < 0.75 * cores:
+        sentences.append(
+            f"That is well short of {cores}x: with a small count start-up dominates, and on a busy "
+            "machine other programs take the cores; rerun with a bigger count or when it is quiet."
+        )
+    if info.cpu_count < run.workers:
+        sentences.append(
+            f"This machine has {info.cpu_count} cores, so no more than {info.cpu_count} of the "
+            f"{run.workers} counts can run at once."
+        )
+    return sentences
+
+
+def _moral(info: InterpreterInfo) -> str:
+    """The rule the demo illustrates."""
+    if info.threads_run_in_parallel:
+        return "Without the GIL, threads suit CPU-bound Python code as well as waiting."
+    return (
+        "Threads still help when the work waits (a blocking socket read releases the GIL); for "
+        "CPU-bound Python code, use processes."
+    )

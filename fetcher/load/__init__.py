@@ -1,0 +1,43 @@
+"""The load generator behind `fetcher load`: closed and open models, measured in HdrHistograms.
+
+Closed model: `concurrency` long-lived worker tasks, each sending its next request when the last
+one answers. Open model: request i is due at t0 + i/rate whatever the server does; workers are
+started as needed (up to `concurrency`, a generous cap on requests in flight) and latency is
+measured both from when the request was due (coordinated omission corrected, as wrk2 does) and
+from when it went out (uncorrected). A start more than LATE_START_MS after its due time counts as
+late. Every run is bounded by a duration and/or a count; `processes` runs one generator per
+process and merges their histograms.
+
+This package's face is `run_load(LoadConfig) -> LoadResult`; the work is done in
+
+    config      LoadConfig and its DEFAULT_* values
+    client      one aiohttp or httpx session behind `send(url)`
+    generator   the event-loop side: workers, schedule, timeouts, recording
+    processes   running generators on this loop or one per process
+    results     Progress, GeneratorResult, LoadResult; merging them
+    csv_rows    the per-request CSV
+    report      the result as the report's data (what --json writes)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from fetcher.load.config import LoadConfig
+from fetcher.load.results import LoadResult, Progress
+
+__all__ = ["LoadConfig", "LoadResult", "Progress", "run_load"]
+
+
+def run_load(
+    config: LoadConfig, on_progress: Callable[[Progress], None] | None = None
+) -> LoadResult:
+    """Run the load to its bound (or Ctrl-C) and return the merged result."""
+    # Here, not at the top: the clients and the event loop are loaded only when a run starts.
+    from fetcher.load.processes import run_one, run_processes
+    from fetcher.load.results import merge
+
+    config = config.bounded
+    if config.processes == 1:
+        return merge(config, [run_one(config, on_progress)])
+    return run_processes(config, on_progress)

@@ -1,0 +1,327 @@
+"""One generator of `fetcher load` on its event loop: workers, schedule, timeout, recording."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any
+
+from fetcher.load.client import Send
+from fetcher.load.config import LATE_START_MS, LoadConfig
+from fetcher.load.results import GeneratorResult, Progress, Recorder
+from fetcher.policy.classify import classify
+
+PROGRESS_INTERVAL_S = 0.5
+# The open model's scheduler wakes at most this often and releases every request due by then.
+SCHEDULE_TICK_S = 0.001
+_CSV_BATCH = 4096
+# Recorded latencies wait in a list at most this long before they go into the histogram.
+FLUSH_INTERVAL_S = 0.25
+
+
+class _Slot:
+    """A worker's request in flight, as the timeout watchdog sees it."""
+
+    __slots__ = ("expired", "sent")
+
+    def __init__(self) -> None:
+        self.sent = 0.0
+        self.expired = False
+
+
+def _uncancel() -> None:
+    """Undo the watchdog's cancel on this task (Python 3.11+ counts them)."""
+    uncancel = getattr(asyncio.current_task(), "uncancel", None)
+    if uncancel is not None:
+        uncancel()
+
+
+class Generator:
+    """One process's load: the workers, the schedule, and what they measured."""
+
+    def __init__(self, config: LoadConfig, send: Send, urls: list[Any]) -> None:
+        self.config = config
+        self.send = send
+        self.urls = urls
+        self.latency = Recorder()
+        self.uncorrected = Recorder()
+        self.start_lag = Recorder()
+        self.status = [0] * 1000
+        self.errors: dict[str, int] = {}
+        self.nbytes = self.completed = self.late_starts = 0
+        self.taken = 0
+        self.released = 0
+        self.limit = _request_limit(config)
+        self.workers: set[asyncio.Task[None]] = set()
+        self.slots: dict[asyncio.Task[None], _Slot] = {}
+        self.idle: list[asyncio.Future[None]] = []
+        self.stopping = False
+        self.interrupted = False
+        self.halt = asyncio.Event()
+        self.t0 = time.perf_counter()
+        self.rows: list[tuple[object, ...]] = []
+        self.csv: Any = None
+
+    def interrupt(self) -> None:
+        """Stop now, as Ctrl-C asks: no drain."""
+        self.stop(interrupted=True)
+
+    def stop(self, *, interrupted: bool = False) -> None:
+        """End the run: no new requests; `interrupted` also skips the drain."""
+        self.interrupted = self.interrupted or interrupted
+        self.halt.set()
+
+    async def run(self, on_progress: Callable[[Progress], None] | None = None) -> GeneratorResult:
+        """Send the load until its bound, then return what was measured."""
+        self.t0 = time.perf_counter()
+        helpers = [asyncio.ensure_future(self._watch()), asyncio.ensure_future(self._flush())]
+        if on_progress is not None:
+            helpers.append(asyncio.ensure_future(self._tick(on_progress)))
+        if self.config.rate is None:
+            for _ in range(min(self.config.concurrency, self.limit)):
+                self._spawn_worker(self._closed_worker)
+        else:
+            self._spawn(self._schedule(self.config.rate))
+        await self._wait_for_end()
+        ended = time.perf_counter()
+        for helper in helpers:
+            helper.cancel()
+        self._flush_rows()
+        return self._result(ended - self.t0)
+
+    async def _wait_for_end(self) -> None:
+        """Wait for the count, the duration or a stop; drain, then cancel what is left."""
+        duration_s = self.config.duration_s
+        deadline = None if duration_s is None else self.t0 + duration_s
+        # A loop, not one wait: uvloop's timers have millisecond granularity and may fire a
+        # little before the deadline, and a run must last the whole duration it was given.
+        while not self.halt.is_set():
+            remaining_s = None if deadline is None else deadline - time.perf_counter()
+            if remaining_s is not None and remaining_s <= 0:
+                break
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self.halt.wait(), remaining_s)
+        self.stopping = True
+        self._wake_all()
+        if self.workers and not self.interrupted:
+            await asyncio.wait(set(self.workers), timeout=self.config.drain_s)
+        for task in list(self.workers):
+            task.cancel()
+        await asyncio.gather(*self.workers, return_exceptions=True)
+
+    def _spawn(self, coro: Awaitable[None]) -> asyncio.Task[None]:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self.workers.add(task)
+        task.add_done_callback(self._retire)
+        return task
+
+    def _spawn_worker(self, worker: Callable[[_Slot], Awaitable[None]]) -> None:
+        slot = _Slot()
+        self.slots[self._spawn(worker(slot))] = slot
+
+    def _retire(self, task: asyncio.Task[None]) -> None:
+        self.workers.discard(task)
+        self.slots.pop(task, None)
+        if not self.workers:
+            self.halt.set()
+
+    async def _watch(self) -> None:
+        """Cancel requests older than the timeout: one timer for all, not one per request."""
+        timeout_s = self.config.timeout_s
+        while True:
+            await asyncio.sleep(min(1.0, max(0.05, timeout_s / 10)))
+            cutoff = time.perf_counter() - timeout_s
+            for task, slot in list(self.slots.items()):
+                if 0.0 < slot.sent < cutoff and not slot.expired:
+                    slot.expired = True
+                    task.cancel()
+
+    async def _flush(self) -> None:
+        """Move recorded values into the histograms often enough that memory stays bounded."""
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL_S)
+            for recorder in (self.latency, self.uncorrected, self.start_lag):
+                recorder.flushed()
+
+    async def _closed_worker(self, slot: _Slot) -> None:
+        """Send the next request as soon as the last one answered."""
+        urls, n = self.urls, len(self.urls)
+        while not self.stopping and self.taken < self.limit:
+            index = self.taken
+            self.taken += 1
+            await self._one(slot, index, urls[index % n], None)
+
+    async def _schedule(self, rate: float) -> None:
+        """Release request i at t0 + i/rate, starting workers when none is free."""
+        limit, t0 = self.limit, self.t0
+        while not self.stopping and self.released < limit:
+            due_now = min(limit, math.floor((time.perf_counter() - t0) * rate) + 1)
+            if due_now > self.released:
+                self.released = due_now
+                self._dispatch()
+            # Never less than a tick: shorter sleeps would spin the loop at high rates.
+            await asyncio.sleep(
+                max(SCHEDULE_TICK_S, t0 + self.released / rate - time.perf_counter())
+            )
+        self._wake_all()
+
+    def _wake_all(self) -> None:
+        """Let every parked worker look again: the schedule is over or the run is stopping."""
+        for waiter in self.idle:
+            if not waiter.done():
+                waiter.set_result(None)
+        self.idle.clear()
+
+    def _dispatch(self) -> None:
+        """Wake idle workers, and start new ones up to the cap, for the released requests."""
+        backlog = self.released - self.taken
+        while backlog > 0 and self.idle:
+            waiter = self.idle.pop()
+            if not waiter.done():
+                waiter.set_result(None)
+                backlog -= 1
+        cap = self.config.concurrency + 1  # the scheduler itself is in `workers`
+        while backlog > 0 and len(self.workers) < cap:
+            self._spawn_worker(self._open_worker)
+            backlog -= 1
+
+    async def _open_worker(self, slot: _Slot) -> None:
+        """Take released requests in order; park when there is none."""
+        urls, n, t0 = self.urls, len(self.urls), self.t0
+        rate = self.config.rate or 1.0
+        loop = asyncio.get_running_loop()
+        while not self.stopping:
+            if self.taken < self.released:
+                index = self.taken
+                self.taken += 1
+                await self._one(slot, index, urls[index % n], t0 + index / rate)
+            elif self.released >= self.limit:
+                return
+            else:
+                waiter = loop.create_future()
+                self.idle.append(waiter)
+                await waiter
+
+    async def _one(self, slot: _Slot, index: int, url: Any, due: float | None) -> None:
+        """Send one request and record it; a failure is counted, never raised."""
+        slot.sent = sent = time.perf_counter()
+        try:
+            status, nbytes = await self.send(url)
+        except asyncio.CancelledError:
+            if not slot.expired:
+                raise
+            _uncancel()
+            slot.expired = False
+            self._record_error(index, url, due, sent, TimeoutError("request timed out"))
+            return
+        except Exception as exc:  # a failed request is data
+            self._record_error(index, url, due, sent, exc)
+            return
+        finally:
+            slot.sent = 0.0
+        ended = time.perf_counter()
+        self.completed += 1
+        self.status[status] += 1
+        self.nbytes += nbytes
+        self.uncorrected.values.append(int((ended - sent) * 1e6))
+        if due is not None:
+            self._record_due(due, sent, ended)
+        if self.csv is not None:
+            self._row(index, url, due, sent, ended, status, nbytes, "")
+
+    def _record_due(self, due: float, sent: float, ended: float) -> None:
+        """The open model's extra figures: corrected latency and how late the start was."""
+        lag_us = int((sent - due) * 1e6)
+        self.latency.values.append(int((ended - due) * 1e6))
+        self.start_lag.values.append(max(lag_us, 0))
+        if lag_us > LATE_START_MS * 1000:
+            self.late_starts += 1
+
+    def _record_error(
+        self, index: int, url: Any, due: float | None, sent: float, exc: Exception
+    ) -> None:
+        kind = classify(exc).value
+        self.completed += 1
+        self.errors[kind] = self.errors.get(kind, 0) + 1
+        if due is not None and sent - due > LATE_START_MS / 1000:
+            self.late_starts += 1
+        if self.csv is not None:
+            self._row(index, url, due, sent, time.perf_counter(), "", 0, kind)
+
+    def _row(
+        self,
+        index: int,
+        url: Any,
+        due: float | None,
+        sent: float,
+        ended: float,
+        status: int | str,
+        nbytes: int,
+        error: str,
+    ) -> None:
+        """Buffer one per-request CSV row; times in ms since the run started."""
+        t0 = self.t0
+        due_ms = "" if due is None else _ms(due - t0)
+        corrected_ms = "" if due is None else _ms(ended - due)
+        row = (index, str(url), due_ms, _ms(sent - t0), _ms(ended - sent), corrected_ms)
+        self.rows.append((*row, status, nbytes, error))
+        if len(self.rows) >= _CSV_BATCH:
+            self._flush_rows()
+
+    def _flush_rows(self) -> None:
+        if self.csv is not None and self.rows:
+            self.csv.write_rows(self.rows)
+            self.rows.clear()
+
+    async def _tick(self, on_progress: Callable[[Progress], None]) -> None:
+        """Report progress every PROGRESS_INTERVAL_S."""
+        while True:
+            await asyncio.sleep(PROGRESS_INTERVAL_S)
+            on_progress(self.progress())
+
+    def progress(self) -> Progress:
+        """The figures so far."""
+        recorder = self.uncorrected if self.config.rate is None else self.latency
+        hist = recorder.flushed()
+        return Progress(
+            elapsed_s=time.perf_counter() - self.t0,
+            requests=self.completed,
+            errors=sum(self.errors.values()) + sum(self.status[400:]),
+            p50_ms=hist.get_value_at_percentile(50) / 1000,
+            p99_ms=hist.get_value_at_percentile(99) / 1000,
+        )
+
+    def _result(self, elapsed_s: float) -> GeneratorResult:
+        closed = self.config.rate is None
+        errors = dict(self.errors)
+        http_errors = sum(self.status[400:])
+        if http_errors:
+            errors["http_status"] = http_errors
+        return GeneratorResult(
+            requests=self.completed,
+            unfinished=self.taken - self.completed,
+            elapsed_s=elapsed_s,
+            nbytes=self.nbytes,
+            late_starts=self.late_starts,
+            status={code: n for code, n in enumerate(self.status) if n},
+            errors=errors,
+            latency=(self.uncorrected if closed else self.latency).flushed().encode(),
+            uncorrected=self.uncorrected.flushed().encode(),
+            start_lag=self.start_lag.flushed().encode(),
+            interrupted=self.interrupted,
+        )
+
+
+def _request_limit(config: LoadConfig) -> int:
+    """How many requests this generator may send: the count, or all due within the duration."""
+    limit = config.requests if config.requests is not None else 2**62
+    if config.rate is not None and config.duration_s is not None:
+        limit = min(limit, math.ceil(config.duration_s * config.rate))
+    return limit
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.3f}"

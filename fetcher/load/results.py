@@ -1,0 +1,143 @@
+"""What `fetcher load` measured: progress snapshots, per-generator parts, the merged result."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fetcher.load.config import LoadConfig
+
+if TYPE_CHECKING:
+    from hdrh.histogram import HdrHistogram
+
+# Histograms in microseconds from 1 µs to one day, three significant digits: ~190 KB each.
+HIST_MAX_US = 86_400_000_000
+HIST_DIGITS = 3
+
+
+def new_histogram() -> HdrHistogram:
+    """An empty latency histogram in microseconds."""
+    from hdrh.histogram import HdrHistogram  # here: importing the results costs no C extension
+
+    return HdrHistogram(1, HIST_MAX_US, HIST_DIGITS)
+
+
+class Recorder:
+    """A histogram fed in batches: appending to a list costs far less than `record_value`."""
+
+    def __init__(self) -> None:
+        self.hist = new_histogram()
+        self.values: list[int] = []
+
+    def flushed(self) -> HdrHistogram:
+        """The histogram with every value appended so far recorded in it."""
+        record = self.hist.record_value
+        for value, count in Counter(self.values).items():
+            record(min(value, HIST_MAX_US), count)
+        self.values.clear()
+        return self.hist
+
+
+@dataclass(frozen=True)
+class Progress:
+    """A look at a run while it goes: what the live display shows."""
+
+    elapsed_s: float
+    requests: int
+    errors: int
+    p50_ms: float
+    p99_ms: float
+
+
+@dataclass(frozen=True)
+class GeneratorResult:
+    """What one generator measured, picklable so a process can send it back."""
+
+    requests: int
+    unfinished: int
+    elapsed_s: float
+    nbytes: int
+    late_starts: int
+    status: dict[int, int]
+    errors: dict[str, int]
+    latency: bytes
+    uncorrected: bytes
+    start_lag: bytes
+    interrupted: bool
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """A finished run, all processes merged; histograms are in microseconds."""
+
+    config: LoadConfig
+    requests: int
+    unfinished: int
+    duration_s: float
+    nbytes: int
+    late_starts: int
+    status: dict[int, int]
+    errors: dict[str, int]
+    latency: HdrHistogram
+    uncorrected: HdrHistogram
+    start_lag: HdrHistogram
+    interrupted: bool
+    per_process: tuple[int, ...]
+    csv_parts: tuple[str, ...] = field(default=())
+
+    @property
+    def requests_per_s(self) -> float:
+        """Requests completed per second of the run."""
+        return self.requests / self.duration_s if self.duration_s > 0 else 0.0
+
+
+def merge(config: LoadConfig, parts: list[GeneratorResult]) -> LoadResult:
+    """One result from the generators' parts: histograms added, counts summed."""
+    latency, uncorrected, start_lag = new_histogram(), new_histogram(), new_histogram()
+    status: dict[int, int] = {}
+    errors: dict[str, int] = {}
+    for part in parts:
+        latency.decode_and_add(part.latency)
+        uncorrected.decode_and_add(part.uncorrected)
+        start_lag.decode_and_add(part.start_lag)
+        for code, count in part.status.items():
+            status[code] = status.get(code, 0) + count
+        for kind, count in part.errors.items():
+            errors[kind] = errors.get(kind, 0) + count
+    return LoadResult(
+        config=config,
+        requests=sum(p.requests for p in parts),
+        unfinished=sum(p.unfinished for p in parts),
+        duration_s=max((p.elapsed_s for p in parts), default=0.0),
+        nbytes=sum(p.nbytes for p in parts),
+        late_starts=sum(p.late_starts for p in parts),
+        status=dict(sorted(status.items())),
+        errors=dict(sorted(errors.items())),
+        latency=latency,
+        uncorrected=uncorrected,
+        start_lag=start_lag,
+        interrupted=any(p.interrupted for p in parts),
+        per_process=tuple(p.requests for p in parts),
+        csv_parts=_csv_parts(config),
+    )
+
+
+def _csv_parts(config: LoadConfig) -> tuple[str, ...]:
+    """Where each generator writes its per-request rows, if asked to."""
+    if config.csv_path is None:
+        return ()
+    return tuple(f"{config.csv_path}.part{k}" for k in range(config.processes))
+
+
+def combine(snapshots: list[Progress]) -> Progress:
+    """Several processes' progress as one: counts add up; percentiles are approximate."""
+    requests = sum(s.requests for s in snapshots)
+    weight = max(requests, 1)
+    return Progress(
+        elapsed_s=max(s.elapsed_s for s in snapshots),
+        requests=requests,
+        errors=sum(s.errors for s in snapshots),
+        p50_ms=sum(s.p50_ms * s.requests for s in snapshots) / weight,
+        p99_ms=max(s.p99_ms for s in snapshots),
+    )

@@ -1,0 +1,8 @@
+"""What a fetch loop decides besides fetching: what a failure was, whether to try again, how hard
+to press on servers. The production-loop page (docs/production-loop.md) tells readers to copy
+these three modules with the loop:
+
+    classify   any client's exception -> one ErrorKind
+    retry      the retry policy on stamina: backoff, jitter, Retry-After, budgets
+    limits     the rate and per-host limits shared by every worker of a run
+"""

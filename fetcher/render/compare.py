@@ -1,0 +1,119 @@
+"""A comparison rendered: the table, the sentences under it, and the JSON and CSV files."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from rich import box
+from rich.console import Console
+from rich.measure import Measurement
+from rich.table import Table
+
+from fetcher.compare.summary import RunSummary
+
+MB = 1024 * 1024
+
+
+def _ms(value: float) -> str:
+    return "-" if math.isnan(value) else f"{value:.0f}"
+
+
+def _wall(summary: RunSummary) -> str:
+    text = f"{summary.wall_s:.2f}"
+    if summary.repeats > 1 and summary.wall_min_s is not None and summary.wall_max_s is not None:
+        text += f" ({summary.wall_min_s:.2f}-{summary.wall_max_s:.2f})"
+    return text
+
+
+PERCENTILES = ("p50 ms", "p95 ms", "p99 ms")
+FIGURES = (
+    "wall s", "speedup", "req/s", *PERCENTILES, "ok/failed", "CPU s", "peak MB", "workers",
+    "in flight", "ideal s", "efficiency", "start-up s",
+)  # fmt: skip
+
+
+def _figures(s: RunSummary) -> dict[str, str]:
+    """One strategy's figures, formatted, by name."""
+    values = (
+        _wall(s), "-" if s.speedup is None else f"{s.speedup:.1f}x", f"{s.requests_per_s:.0f}",
+        _ms(s.p50_ms), _ms(s.p95_ms), _ms(s.p99_ms), f"{s.ok}/{s.failed}", f"{s.cpu_s:.2f}",
+        f"{s.peak_rss_bytes / MB:.0f}", str(s.workers),
+        "-" if s.server_peak_in_flight is None else str(s.server_peak_in_flight),
+        "-" if s.ideal_s is None else f"{s.ideal_s:.2f}",
+        "-" if s.efficiency is None else f"{s.efficiency:.0%}", f"{s.startup_s:.2f}",
+    )  # fmt: skip
+    return dict(zip(FIGURES, values, strict=True))
+
+
+def _natural_width(table: Table) -> int:
+    """How wide a table is when nothing is squeezed."""
+    unbounded = Console(width=10_000)
+    return Measurement.get(unbounded, unbounded.options, table).maximum
+
+
+def _table(title: str) -> Table:
+    return Table(
+        title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+        collapse_padding=True, pad_edge=False,
+    )  # fmt: skip
+
+
+def comparison_table(summaries: Sequence[RunSummary], title: str, width: int = 200) -> Table:
+    """A row per strategy when `width` allows it, else a column per strategy (80 columns)."""
+    figures = [_figures(s) for s in summaries]
+    wide = _table(title)
+    wide.add_column("strategy")
+    headers = [name for name in FIGURES if name not in PERCENTILES[1:]]
+    for header in headers:
+        wide.add_column("p50/p95/p99 ms" if header == PERCENTILES[0] else header, justify="right")
+    for s, each in zip(summaries, figures, strict=True):
+        percentiles = "/".join(each[name] for name in PERCENTILES)
+        wide.add_row(
+            s.strategy, *(percentiles if h == PERCENTILES[0] else each[h] for h in headers)
+        )
+    if _natural_width(wide) <= width:
+        return wide
+    tall = _table(title)
+    tall.add_column("")
+    for s in summaries:
+        # Break names at their hyphen, so six strategies fit side by side in 80 columns.
+        tall.add_column(s.strategy.replace("-", "-\n"), justify="right")
+    for name in FIGURES:
+        tall.add_row(name, *(each[name] for each in figures))
+    return tall
+
+
+def print_comparison(
+    summaries: Sequence[RunSummary], sentences: Sequence[str], title: str, console: Console
+) -> None:
+    """The table, then the sentences that explain it (soft-wrapped: a pipe gets whole lines)."""
+    console.print(comparison_table(summaries, title, console.width))
+    for sentence in sentences:
+        console.print(f"- {sentence}", highlight=False, soft_wrap=not console.is_terminal)
+
+
+def _jsonable(value: Any) -> Any:
+    """NaN (no successful request) is written as null: JSON has no NaN."""
+    return None if isinstance(value, float) and math.isnan(value) else value
+
+
+def write_json(path: Path, summaries: Sequence[RunSummary]) -> None:
+    """A list with one object per strategy."""
+    records = [{k: _jsonable(v) for k, v in s.to_json().items()} for s in summaries]
+    path.write_text(json.dumps(records, indent=2) + "\n", encoding="utf-8")
+
+
+def write_csv(path: Path, summaries: Sequence[RunSummary]) -> None:
+    """The same records as rows; the error counts become one `kind=count;...` column."""
+    records = [s.to_json() for s in summaries]
+    with open(path, "w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=list(records[0]) if records else [])
+        writer.writeheader()
+        for record in records:
+            errors = ";".join(f"{k}={v}" for k, v in sorted(record["errors"].items()))
+            writer.writerow({k: _jsonable(v) for k, v in {**record, "errors": errors}.items()})

@@ -1,0 +1,83 @@
+"""One request with requests, as the sequential, threads and processes strategies make it."""
+
+from __future__ import annotations
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from fetcher.config import FetchConfig
+from fetcher.models import FetchResult
+from fetcher.policy import retry
+from fetcher.policy.classify import BodyTooLargeError
+from fetcher.policy.limits import Throttle
+from fetcher.strategies import cpu
+from fetcher.strategies.base import Job, clock
+
+CHUNK_BYTES = 64 * 1024
+
+
+def new_session(config: FetchConfig, pool_size: int = 1) -> requests.Session:
+    """A Session that keeps `pool_size` connections alive per host and never retries by itself."""
+    session = requests.Session()
+    # Proxy settings from the environment are looked up on every request; we do not use them.
+    session.trust_env = False
+    session.max_redirects = config.max_redirects
+    # max_retries=0: our retry policy must be the only one, so attempts count what servers saw.
+    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def fetch_one(
+    session: requests.Session, job: Job, config: FetchConfig, throttle: Throttle
+) -> FetchResult:
+    """GET one URL, retried as the policy says; a failure is returned as a result, never raised."""
+    try:
+        status, body = retry.call(
+            config.retries, lambda: get(session, job.url, config, throttle), job
+        )
+    except retry.RetryableStatus as answer:  # still "later" on the last try: a result like any
+        return job.answered(answer.status, answer.nbytes)
+    except Exception as exc:
+        return job.failed(exc)
+    cpu.work(body, config.cpu_ms)
+    return job.answered(status, len(body), body if config.keep_body else None)
+
+
+def get(
+    session: requests.Session, url: str, config: FetchConfig, throttle: Throttle
+) -> tuple[int, bytes]:
+    """One attempt: (status, body), or RetryableStatus for an answer the policy retries."""
+    timeouts = config.timeouts
+    with throttle.slot(url):
+        # requests has no total timeout: connect and read bound each step, and read_body
+        # enforces the total while the body arrives.
+        deadline = clock() + timeouts.total_s
+        with session.get(
+            url, timeout=(timeouts.connect_s, timeouts.read_s), stream=True
+        ) as response:
+            body = read_body(response, config, deadline)
+    retry_after = response.headers.get("Retry-After")
+    retry.check_status(config.retries, response.status_code, len(body), retry_after)
+    return response.status_code, body
+
+
+def read_body(response: requests.Response, config: FetchConfig, deadline: float) -> bytes:
+    """The body, refused as soon as it is known to be over the cap or past the deadline."""
+    limit = config.max_body_bytes
+    declared = response.headers.get("Content-Length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise BodyTooLargeError(limit)
+    chunks: list[bytes] = []
+    size = 0
+    # read1 returns what has arrived, where iter_content would wait for a full chunk, so the
+    # deadline is checked as the body trickles in: it trips at most a read timeout late.
+    while chunk := response.raw.read1(CHUNK_BYTES, decode_content=True):
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLargeError(limit)
+        if clock() > deadline:
+            raise TimeoutError(f"total timeout of {config.timeouts.total_s:g} s exceeded")
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -1,0 +1,108 @@
+"""Serving the mock API: bind, announce the address, run until a signal or the parent goes."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import resource
+import signal
+import sys
+import threading
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from aiohttp import web
+from aiohttp.log import access_logger
+
+from mock_server.app import create_app
+from mock_server.behaviour import Behaviour
+
+# Enough queued connections for thousands of clients arriving at once.
+LISTEN_BACKLOG = 4096
+# On SIGTERM, requests still running (a hang, a 1 s latency) get this long before they are cut.
+SHUTDOWN_TIMEOUT_S = 1.0
+
+
+class ListenError(OSError):
+    """The address cannot be bound: taken, not ours, or not an address."""
+
+
+def raise_fd_limit() -> int:
+    """Raise the open-file limit to its hard maximum: each connection is a file descriptor."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return hard
+
+
+def url_for(host: str, port: int) -> str:
+    """The base URL for a bound address (IPv6 in brackets)."""
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Run the app until a signal (or, with --exit-with-stdin, end of stdin) asks it to stop."""
+    behaviour = Behaviour(
+        latency_ms=args.latency,
+        jitter_ms=args.jitter,
+        distribution=args.distribution,
+        error_rate=args.error_rate,
+        rate_limit=args.rate_limit,
+        faults=args.faults,
+    )
+    app = create_app(behaviour, seed=args.seed)
+    runner = web.AppRunner(
+        app,
+        access_log=access_logger if args.access_log else None,
+        handler_cancellation=True,
+        shutdown_timeout=SHUTDOWN_TIMEOUT_S,
+    )
+    await runner.setup()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, stop.set)
+    if args.exit_with_stdin:
+        _watch_stdin(lambda: loop.call_soon_threadsafe(stop.set))
+    try:
+        site = web.TCPSite(runner, args.host, args.port, backlog=LISTEN_BACKLOG)
+        try:
+            await site.start()
+        except OSError as error:
+            # asyncio wraps the bind error in a long sentence; the errno's own words are enough.
+            reason = os.strerror(error.errno) if error.errno and error.errno > 0 else error.strerror
+            raise ListenError(
+                f"cannot listen on {url_for(args.host, args.port)}: {reason}"
+            ) from None
+        host, port = runner.addresses[0][:2]
+        print(f"listening on {url_for(host, port)}", flush=True)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
+def _watch_stdin(on_eof: Callable[[], object]) -> None:
+    """Call `on_eof` from a daemon thread once stdin is closed."""
+    fd = sys.stdin.fileno()
+
+    def wait() -> None:
+        # os.read, not sys.stdin: a thread parked in a buffered read holds a lock that makes
+        # interpreter shutdown abort with "could not acquire lock for <stdin>".
+        while os.read(fd, 4096):
+            pass
+        # The loop may already be closed if we are stopping anyway.
+        with contextlib.suppress(RuntimeError):
+            on_eof()
+
+    threading.Thread(target=wait, name="stdin-watch", daemon=True).start()
+
+
+def event_loop_runner(use_uvloop: bool) -> Callable[[Coroutine[Any, Any, None]], None]:
+    """asyncio.run, or uvloop.run when asked for (ImportError when it is not installed)."""
+    if not use_uvloop:
+        return asyncio.run
+    import uvloop
+
+    return uvloop.run

@@ -1,0 +1,41 @@
+"""`fetcher fetch` run for real: a JSON line per result; bad input refused before any request."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from mock_server import MockServer
+from tests.conftest import run_fetcher
+
+FETCH_KEYS = {"index", "url", "status", "nbytes", "started_ms", "elapsed_ms", "worker", "error"}
+
+
+def test_fetch_streams_one_json_line_per_result(tmp_path: Path, server: MockServer) -> None:
+    """fetch writes every result as a JSON line with the documented keys, failures included."""
+    urls = [server.url_for("/items/1"), server.url_for("/status/503"), "http://127.0.0.1:1/"]
+    out = tmp_path / "results.jsonl"
+    done = run_fetcher(
+        "fetch", "-", "--strategy", "threads", "--out", str(out), stdin="\n".join(urls)
+    )
+    assert done.returncode == 0, done.stderr
+    lines = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(line["index"] for line in lines) == [0, 1, 2]
+    assert all(set(line) >= FETCH_KEYS for line in lines)
+    by_index = {line["index"]: line for line in lines}
+    assert by_index[0]["error"] is None and by_index[0]["status"] == 200
+    assert (by_index[1]["error"], by_index[1]["status"]) == ("http_status", 503)
+    assert by_index[2]["error"] == "connection_refused"
+    assert "3 results" in done.stderr and "1 ok, 2 failed" in done.stderr
+
+
+def test_fetch_stops_at_a_bad_line_before_any_request(
+    tmp_path: Path, fresh_server: MockServer
+) -> None:
+    """A bad third line stops the run with its line number, and the server saw nothing."""
+    urls = tmp_path / "urls.txt"
+    urls.write_text(f"{fresh_server.url_for('/items/1')}\n\nnot a url\n")
+    done = run_fetcher("fetch", str(urls))
+    assert done.returncode == 2
+    assert f"{urls}:3: " in done.stderr
+    assert fresh_server.stats()["requests"] == 0

@@ -1,0 +1,209 @@
+"""`fetcher load`: both models, merging, late starts, the JSON schema, a stall, and Ctrl-C."""
+
+from __future__ import annotations
+
+import json
+import signal
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from fetcher.load import LoadConfig, run_load
+from fetcher.load.csv_rows import write_csv
+from fetcher.load.report import to_json
+from fetcher.load.results import GeneratorResult, merge, new_histogram
+from mock_server import MockServer
+from tests.conftest import FETCHER, run_fetcher, start, wait_until
+
+LATENCY_KEYS = {"min", "mean", "p50", "p90", "p99", "p99.9", "max"}
+
+
+def items(server: MockServer, count: int = 10, query: str = "") -> tuple[str, ...]:
+    """URLs of `count` items on `server`."""
+    return tuple(server.url_for(f"/items/{i}{query}") for i in range(count))
+
+
+def test_closed_model_sends_the_count_on_at_most_c_connections(fresh_server: MockServer) -> None:
+    """The closed model sends exactly N requests, never more than C at once as the server saw."""
+    result = run_load(LoadConfig(urls=items(fresh_server), concurrency=4, requests=200))
+    stats = fresh_server.stats()
+    assert result.requests == 200
+    assert result.status == {200: 200}
+    assert result.latency.get_total_count() == 200
+    assert result.unfinished == 0
+    assert stats["requests"] == 200
+    assert 1 <= stats["peak_in_flight"] <= 4
+
+
+def test_open_model_records_corrected_and_uncorrected_latency(server: MockServer) -> None:
+    """The open model measures every request twice, and its schedule spans N/R seconds."""
+    result = run_load(LoadConfig(urls=items(server), rate=200, requests=100))
+    assert result.requests == 100
+    assert result.latency.get_total_count() == 100
+    assert result.uncorrected.get_total_count() == 100
+    # Request 99 is due 0.495 s after the first, so the run cannot be shorter.
+    assert result.duration_s >= 99 / 200
+    assert result.latency.get_max_value() >= result.uncorrected.get_min_value()
+
+
+def test_duration_bounds_a_run(server: MockServer) -> None:
+    """A run bounded by duration alone stops by itself and counts what it sent."""
+    result = run_load(LoadConfig(urls=items(server), concurrency=2, duration_s=0.5))
+    assert result.requests > 0
+    assert 0.5 <= result.duration_s < 0.5 + 2.0 + 1.0
+
+
+def test_merge_adds_histograms_and_counts() -> None:
+    """Merged parts hold the sum of their histograms' counts, statuses and errors."""
+    parts = [_part(values, status) for values, status in (([1000, 2000], 200), ([3000] * 5, 503))]
+    merged = merge(LoadConfig(urls=("http://127.0.0.1:1/",)), parts)
+    assert merged.latency.get_total_count() == 7
+    assert merged.requests == 7
+    assert merged.status == {200: 2, 503: 5}
+    assert merged.per_process == (2, 5)
+    assert merged.latency.get_max_value() == pytest.approx(3000, rel=0.001)
+
+
+def _part(values: list[int], status: int) -> GeneratorResult:
+    """A generator's result holding `values` (µs), all answered `status`."""
+    hist = new_histogram()
+    for value in values:
+        hist.record_value(value)
+    encoded = hist.encode()
+    return GeneratorResult(
+        requests=len(values),
+        unfinished=0,
+        elapsed_s=1.0,
+        nbytes=0,
+        late_starts=0,
+        status={status: len(values)},
+        errors={},
+        latency=encoded,
+        uncorrected=encoded,
+        start_lag=new_histogram().encode(),
+        interrupted=False,
+    )
+
+
+def test_processes_merge_into_one_histogram(fresh_server: MockServer) -> None:
+    """With two processes the merged histogram counts every request each process sent."""
+    config = LoadConfig(urls=items(fresh_server), concurrency=4, requests=300, processes=2)
+    result = run_load(config)
+    assert result.per_process == (150, 150)
+    assert result.latency.get_total_count() == sum(result.per_process) == 300
+    assert fresh_server.stats()["requests"] == 300
+
+
+def test_late_starts_counted_when_workers_are_all_busy(server: MockServer) -> None:
+    """One worker for 50 ms requests due every 10 ms: every request after the first starts late."""
+    urls = items(server, query="?latency=50ms")
+    result = run_load(LoadConfig(urls=urls, rate=100, concurrency=1, requests=20))
+    assert result.late_starts >= 17
+    assert result.latency.get_value_at_percentile(90) > result.uncorrected.get_value_at_percentile(
+        90
+    )
+
+
+def test_few_late_starts_when_the_generator_keeps_up(server: MockServer) -> None:
+    """At an easy rate with room to spare, requests mostly start on time."""
+    result = run_load(LoadConfig(urls=items(server), rate=50, requests=25))
+    assert result.late_starts < 25 // 2
+
+
+def test_json_report_has_the_documented_keys(server: MockServer, tmp_path: Path) -> None:
+    """The JSON of both models carries every documented key, latency objects included."""
+    closed = to_json(run_load(LoadConfig(urls=items(server), requests=20)))
+    opened = to_json(run_load(LoadConfig(urls=items(server), rate=100, requests=20)))
+    for data in (closed, opened):
+        assert {"model", "requests", "duration_s", "requests_per_s", "status", "errors"} <= set(
+            data
+        )
+        assert data["responses"] == 20
+        assert set(data["latency_ms"]) >= LATENCY_KEYS
+    assert closed["model"] == "closed" and opened["model"] == "open"
+    assert {"target_rate", "late_starts", "latency_uncorrected_ms"} <= set(opened)
+    assert set(opened["latency_uncorrected_ms"]) >= LATENCY_KEYS
+    assert "target_rate" not in closed
+    json.dumps(opened)
+
+
+def test_csv_has_one_row_per_request(server: MockServer, tmp_path: Path) -> None:
+    """--csv writes a header and one row per request, and removes its part files."""
+    path = str(tmp_path / "rows.csv")
+    result = run_load(LoadConfig(urls=items(server), rate=200, requests=30, csv_path=path))
+    write_csv(result.csv_parts, path)
+    lines = Path(path).read_text().splitlines()
+    assert lines[0].startswith("index,url,due_ms")
+    assert len(lines) == 31
+    assert list(tmp_path.iterdir()) == [tmp_path / "rows.csv"]
+
+
+def test_corrected_p99_shows_a_stall_the_uncorrected_hides(server: MockServer) -> None:
+    """1% of requests stall 2 s and hold the 3 connections: only the corrected p99 shows it."""
+    urls = (*items(server, count=99), server.url_for("/items/99?latency=2s"))
+    result = run_load(LoadConfig(urls=urls, rate=400, concurrency=3, requests=400))
+    corrected_p99_ms = result.latency.get_value_at_percentile(99) / 1000
+    uncorrected_p99_ms = result.uncorrected.get_value_at_percentile(99) / 1000
+    assert result.requests == 400
+    assert result.uncorrected.get_max_value() / 1000 >= 2000
+    assert corrected_p99_ms >= 1000
+    assert uncorrected_p99_ms < 500
+
+
+def test_a_dead_target_shows_its_errors_no_latency_and_exits_1(tmp_path: Path) -> None:
+    """When nothing answers, the report names the errors, shows no table of zeros, exits 1."""
+    report = tmp_path / "report.json"
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))  # bound but never listening: every connect is refused
+        url = f"http://127.0.0.1:{bound.getsockname()[1]}/"
+        done = run_fetcher(
+            "load",
+            url,
+            "-n",
+            "20",
+            "--json",
+            str(report),
+            timeout_s=60,
+        )
+    assert done.returncode == 1, done.stderr
+    assert "no request got a response (20 connection_refused)" in done.stderr
+    assert "responses  0 (0.00%)" in done.stdout
+    assert "latency (ms)" not in done.stdout
+    data = json.loads(report.read_text())
+    assert data["responses"] == 0
+    assert data["errors"] == {"connection_refused": 20}
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_sigint_prints_the_report_and_exits_130(tmp_path: Path, processes: int) -> None:
+    """Ctrl-C (SIGINT to the process) stops a long run, prints its report and exits 130."""
+    report = tmp_path / "report.json"
+    process = start([*FETCHER, "load", "-z", "60s", "-p", str(processes), "--json", str(report)])
+    try:
+        _wait_for_requests(process)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 130, stderr
+    assert "requests" in stdout and "interrupted" in stdout
+    data = json.loads(report.read_text())
+    assert data["interrupted"] is True
+    assert data["requests"] > 0
+
+
+def _wait_for_requests(process: subprocess.Popen[str]) -> None:
+    """Wait until the bundled server, named on the first line of stderr, has seen requests."""
+    assert process.stderr is not None
+    announcement = process.stderr.readline()
+    server = MockServer(url=announcement.split(" @ ")[1].split("/items/")[0], pid=0)
+
+    def sending() -> bool:
+        assert process.poll() is None, "fetcher load ended early"
+        return int(server.stats()["requests"]) > 0
+
+    wait_until(sending, "fetcher load's first requests")
