@@ -37,7 +37,7 @@ FIGURES = (
 )  # fmt: skip
 
 
-def _figures(s: RunSummary) -> dict[str, str]:
+def figures(s: RunSummary) -> dict[str, str]:
     """One strategy's figures, formatted, by name."""
     values = (
         _wall(s), "-" if s.speedup is None else f"{s.speedup:.1f}x", f"{s.requests_per_s:.0f}",
@@ -65,13 +65,13 @@ def _table(title: str) -> Table:
 
 def comparison_table(summaries: Sequence[RunSummary], title: str, width: int = 200) -> Table:
     """A row per strategy when `width` allows it, else a column per strategy (80 columns)."""
-    figures = [_figures(s) for s in summaries]
+    cells = [figures(s) for s in summaries]
     wide = _table(title)
     wide.add_column("strategy")
     headers = [name for name in FIGURES if name not in PERCENTILES[1:]]
     for header in headers:
         wide.add_column("p50/p95/p99 ms" if header == PERCENTILES[0] else header, justify="right")
-    for s, each in zip(summaries, figures, strict=True):
+    for s, each in zip(summaries, cells, strict=True):
         percentiles = "/".join(each[name] for name in PERCENTILES)
         wide.add_row(
             s.strategy, *(percentiles if h == PERCENTILES[0] else each[h] for h in headers)
@@ -84,7 +84,7 @@ def comparison_table(summaries: Sequence[RunSummary], title: str, width: int = 2
         # Break names at their hyphen, so six strategies fit side by side in 80 columns.
         tall.add_column(s.strategy.replace("-", "-\n"), justify="right")
     for name in FIGURES:
-        tall.add_row(name, *(each[name] for each in figures))
+        tall.add_row(name, *(each[name] for each in cells))
     return tall
 
 

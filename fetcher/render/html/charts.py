@@ -1,0 +1,81 @@
+"""The reports' charts as Vega-Lite specs: plain data, drawn by `draw.svg`.
+
+Each function takes JSON-ready rows and returns a spec; none draws. Every mark that stands for
+something a reader may ask about carries a `description`, which becomes its hover text.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+Spec = dict[str, Any]
+Row = Mapping[str, Any]
+
+WIDTH = 560
+NARROW = 300
+OUTCOMES = {"ok": "#4c78a8", "retried": "#f58518", "failed": "#e45756"}
+# Lanes are drawn this tall when there are few; many lanes share MAX_LANES_PX.
+LANE_PX = 14
+MIN_LANE_PX = 2
+MAX_LANES_PX = 300
+# Fewer ticks than Vega would choose: a browser's sans-serif may be wider than the one it measured.
+X_TICKS = 6
+
+
+def timeline(title: str, bars: Sequence[Row], lanes: Sequence[str], legend: bool = True) -> Spec:
+    """A lane per worker, a bar per request from `start_ms` to `end_ms`, coloured by outcome."""
+    few = len(lanes) <= 12
+    step = LANE_PX if few else max(MIN_LANE_PX, min(LANE_PX, MAX_LANES_PX // len(lanes)))
+    lane_axis = {"title": None} if few else {"title": f"{len(lanes)} workers", "labels": False}
+    return {
+        "title": title,
+        "width": WIDTH,
+        "height": max(step * len(lanes), LANE_PX),
+        "data": {"values": list(bars)},
+        "mark": {"type": "bar", "cornerRadius": 0},
+        "encoding": {
+            "y": {"field": "lane", "type": "ordinal", "sort": list(lanes), "axis": lane_axis},
+            "x": {
+                "field": "start_ms",
+                "type": "quantitative",
+                "title": "ms since the batch started",
+                "scale": {"zero": True},
+                "axis": {"tickCount": X_TICKS},
+            },
+            "x2": {"field": "end_ms"},
+            "color": _outcome_colour(legend),
+            "description": {"field": "label"},
+        },
+    }
+
+
+def _outcome_colour(legend: bool) -> dict[str, Any]:
+    return {
+        "field": "outcome",
+        "type": "nominal",
+        "scale": {"domain": list(OUTCOMES), "range": list(OUTCOMES.values())},
+        "legend": {"title": None} if legend else None,
+    }
+
+
+def bars(title: str, rows: Sequence[Row], value: str, unit: str, tick: str | None = None) -> Spec:
+    """A horizontal bar per `name`, its length `value`; a black tick at `tick` when given."""
+    encoding = {
+        "y": {"field": "name", "type": "nominal", "sort": None, "title": None},
+        "x": {"field": value, "type": "quantitative", "title": unit},
+        "description": {"field": "label"},
+    }
+    layers: list[Spec] = [{"mark": "bar", "encoding": encoding}]
+    if tick is not None:
+        tick_encoding = {**encoding, "x": {"field": tick, "type": "quantitative"}}
+        layers.append(
+            {"mark": {"type": "tick", "color": "black", "thickness": 2}, "encoding": tick_encoding}
+        )
+    return {
+        "title": title,
+        "width": NARROW,
+        "height": {"step": 20},
+        "data": {"values": list(rows)},
+        "layer": layers,
+    }

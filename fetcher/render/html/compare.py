@@ -1,0 +1,129 @@
+"""`fetcher compare --html`: the table, its legend and sentences, cost bars and every request.
+
+`compare_data` gathers what the page shows as JSON-ready data, with the table's cells and the
+sentences exactly as the terminal prints them; `compare_page` draws the page from that data
+alone, so a tool can re-read it from the page and draw it again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from fetcher.compare.summary import RunSummary, StrategyRun
+from fetcher.compare.timeline import lanes
+from fetcher.models import FetchResult
+from fetcher.render.compare import FIGURES, figures
+from fetcher.render.html import charts, draw, page
+
+MB = 1024 * 1024
+
+
+def compare_data(
+    summaries: Sequence[RunSummary],
+    runs: Mapping[str, StrategyRun],
+    sentences: Sequence[str],
+    title: str,
+    legend: Mapping[str, str] | None = None,
+) -> dict[str, Any]:
+    """Everything the compare page shows, as JSON-ready data."""
+    return {
+        "command": "compare",
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "title": title,
+        "table": {
+            "columns": ["strategy", *FIGURES],
+            "rows": [[s.strategy, *figures(s).values()] for s in summaries],
+        },
+        "legend": dict(legend or {}),
+        "sentences": list(sentences),
+        "summaries": [s.to_json() for s in summaries],
+        "runs": {name: [r.to_json() for r in run.results] for name, run in runs.items()},
+    }
+
+
+def compare_page(data: Mapping[str, Any]) -> str:
+    """The page, drawn from `compare_data`'s data."""
+    sections = [
+        page.section(
+            "What each strategy cost",
+            page.table(data["table"]["columns"], data["table"]["rows"]),
+            page.definitions(data["legend"]) if data["legend"] else "",
+            page.bullets(data["sentences"]),
+        ),
+        page.section("Wall time and memory", _cost_charts(data["summaries"])),
+        page.section(
+            "Every request, a lane per worker",
+            page.paragraph(
+                "Each panel has its own time axis. Hover over or tap a bar for the request's "
+                "URL, start, duration, status and attempts."
+            ),
+            *(
+                _timeline(name, records, legend=k == 0)
+                for k, (name, records) in enumerate(data["runs"].items())
+            ),
+        ),
+    ]
+    return page.document("fetcher compare", data["title"], sections, data)
+
+
+def _cost_charts(summaries: Sequence[Mapping[str, Any]]) -> str:
+    """Wall time (with the ideal as a tick) and peak memory, a bar per strategy."""
+    rows = [
+        {
+            "name": s["strategy"],
+            "wall_s": s["wall_s"],
+            "ideal_s": s["ideal_s"],
+            "peak_mb": s["peak_rss_bytes"] / MB,
+            "label": _cost_label(s),
+        }
+        for s in summaries
+    ]
+    has_ideal = any(s["ideal_s"] is not None for s in summaries)
+    wall = charts.bars(
+        "wall time" + (" (tick: the ideal)" if has_ideal else ""),
+        rows,
+        "wall_s",
+        "seconds",
+        "ideal_s" if has_ideal else None,
+    )
+    memory = charts.bars("peak memory", rows, "peak_mb", "MB, children included")
+    return f'<div class="charts">{page.figure(draw.svg(wall))}{page.figure(draw.svg(memory))}</div>'
+
+
+def _cost_label(summary: Mapping[str, Any]) -> str:
+    ideal = summary["ideal_s"]
+    return (
+        f"{summary['strategy']}: {summary['wall_s']:.2f} s"
+        + ("" if ideal is None else f" (ideal {ideal:.2f} s)")
+        + f", peak {summary['peak_rss_bytes'] / MB:.0f} MB"
+    )
+
+
+def _timeline(strategy: str, records: Sequence[Mapping[str, Any]], legend: bool) -> str:
+    """One strategy's requests, a lane per worker, on its own time axis."""
+    results = [FetchResult.from_json(dict(record)) for record in records]
+    order = list(lanes(results))
+    title = f"{strategy}: {len(order)} workers, {len(results)} requests"
+    return page.figure(draw.svg(charts.timeline(title, [_bar(r) for r in results], order, legend)))
+
+
+def _bar(result: FetchResult) -> dict[str, Any]:
+    """A request as the timeline draws it, with the text its hover shows."""
+    start_ms, took_ms = result.started_s * 1000, result.elapsed_s * 1000
+    if result.error is not None:
+        outcome = "failed"
+        answer = str(result.error) + ("" if result.status is None else f" (status {result.status})")
+    else:
+        outcome = "retried" if result.attempts > 1 else "ok"
+        answer = f"status {result.status}"
+    attempts = f"{result.attempts} attempt" + ("" if result.attempts == 1 else "s")
+    return {
+        "lane": result.worker,
+        "start_ms": round(start_ms, 2),
+        "end_ms": round(start_ms + took_ms, 2),
+        "outcome": outcome,
+        "label": f"{result.url} · start {start_ms:.1f} ms · took {took_ms:.1f} ms · "
+        f"{answer} · {attempts}",
+    }

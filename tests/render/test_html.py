@@ -1,0 +1,139 @@
+"""The HTML reports as files: self-contained, drawn from the data they embed, each request shown."""
+
+from __future__ import annotations
+
+import re
+import sys
+from dataclasses import replace
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from fetcher.compare.summary import RunSummary, StrategyRun
+from fetcher.errors import MissingExtraError
+from fetcher.models import ErrorKind, FetchResult
+from fetcher.render.compare import figures
+from fetcher.render.html import compare_data, compare_page, read_data
+from fetcher.render.html.draw import require_html, tidy
+from tests.render.conftest import COMPARE_COUNT, COMPARE_STRATEGIES, resource_references
+
+pytest.importorskip("vl_convert", reason="the HTML report needs the html extra")
+
+URL = "http://127.0.0.1:9/items/{}"
+
+
+def _result(index: int, worker: str, start_s: float, **changes: Any) -> FetchResult:
+    result = FetchResult(
+        index=index, url=URL.format(index), status=200, nbytes=10, started_s=start_s,
+        ended_s=start_s + 0.1, worker=worker,
+    )  # fmt: skip
+    return replace(result, **changes)
+
+
+def _summary(strategy: str, results: list[FetchResult]) -> RunSummary:
+    ok = sum(r.ok for r in results)
+    return RunSummary(
+        strategy=strategy, requests=len(results), ok=ok, failed=len(results) - ok, wall_s=0.25,
+        requests_per_s=12.0, p50_ms=100.0, p95_ms=100.0, p99_ms=float("nan"), cpu_s=0.01,
+        peak_rss_bytes=40 << 20, workers=2, startup_s=0.0, server_peak_in_flight=2,
+        ideal_s=0.2, efficiency=0.8,
+    )  # fmt: skip
+
+
+RUNS = {
+    "threads": [
+        _result(0, "thread-1", 0.0),
+        _result(1, "thread-2", 0.01, attempts=3),
+        _result(2, "thread-1", 0.11, status=503, error=ErrorKind.HTTP_STATUS),
+    ],
+    "asyncio-aiohttp": [_result(0, "task-0", 0.0), _result(1, "task-1", 0.0)],
+}
+SENTENCES = ["threads <waited> & overlapped", "asyncio-aiohttp did too"]
+LEGEND = {"wall s": "from the first request to the last result"}
+
+
+def _page() -> tuple[dict[str, Any], str]:
+    summaries = [_summary(name, results) for name, results in RUNS.items()]
+    runs = {name: StrategyRun(name, results, 0.25, 0.01, 1, 2) for name, results in RUNS.items()}
+    data = compare_data(summaries, runs, SENTENCES, "a <small> batch", LEGEND)
+    return data, compare_page(data)
+
+
+def _labels(page: str) -> list[str]:
+    """The hover text of every request's bar."""
+    return re.findall(r'aria-label="(http://127\.0\.0\.1:\d+/items/[^"]*)"', page)
+
+
+def test_compare_page_draws_a_bar_per_request_with_its_details() -> None:
+    """Each request is a mark whose hover text gives URL, start, duration, status, attempts."""
+    _, page = _page()
+    labels = _labels(page)
+    assert len(labels) == sum(len(results) for results in RUNS.values())
+    assert (
+        "http://127.0.0.1:9/items/1 · start 10.0 ms · took 100.0 ms · status 200 · 3 attempts"
+        in labels
+    )
+    assert any(
+        "items/2 · start 110.0 ms" in label and "http_status (status 503)" in label
+        for label in labels
+    )
+
+
+def test_compare_page_shows_the_table_legend_and_sentences_as_the_terminal_does() -> None:
+    """Table cells come from the terminal's own formatting; text is escaped, not interpreted."""
+    data, page = _page()
+    for row in data["table"]["rows"]:
+        assert "".join(f"<td>{escape(cell)}</td>" for cell in row[1:]) in page
+    summary = _summary("threads", RUNS["threads"])
+    assert list(figures(summary).values()) == data["table"]["rows"][0][1:]
+    assert escape(SENTENCES[0]) in page and SENTENCES[0] not in page
+    assert "<dt>wall s</dt>" in page and escape("a <small> batch") in page
+
+
+def test_page_embeds_the_data_it_was_drawn_from() -> None:
+    """A tool can read the data back, and drawing from it gives the same page."""
+    _, page = _page()
+    again = read_data(page)
+    assert again["summaries"][0]["p99_ms"] is None  # NaN is not JSON
+    assert again["runs"]["threads"][1]["attempts"] == 3
+    assert compare_page(again) == page
+
+
+def test_page_loads_nothing_from_outside() -> None:
+    """No script, style sheet, font or image is referenced: the page is the whole report."""
+    _, page = _page()
+    assert resource_references(page) == []
+    assert resource_references('<img src="https://example.com/x.png">') != []
+
+
+@pytest.mark.parametrize("name", ["compare"])
+def test_reports_of_real_runs_are_self_contained(reports: dict[str, Path], name: str) -> None:
+    """Each command's report references no resource, and stays small."""
+    page = reports[name].read_text(encoding="utf-8")
+    assert resource_references(page) == []
+    assert read_data(page)["command"] == name
+    assert len(page.encode()) < 200_000
+
+
+def test_compare_report_of_a_real_run_draws_every_request(reports: dict[str, Path]) -> None:
+    """The command's page has a bar for each request of each strategy it ran."""
+    page = reports["compare"].read_text(encoding="utf-8")
+    data = read_data(page)
+    assert list(data["runs"]) == list(COMPARE_STRATEGIES)
+    assert len(_labels(page)) == COMPARE_COUNT * len(COMPARE_STRATEGIES)
+
+
+def test_tidy_rounds_geometry_and_leaves_text_alone() -> None:
+    """Coordinates lose their 15 digits; a label's numbers stay as Vega wrote them."""
+    path = '<path aria-label="took 16.25 ms" d="M1.23456,2.5h3.14159Z"/>'
+    svg = f'<svg xmlns="http://www.w3.org/2000/svg">{path}</svg>'
+    assert tidy(svg) == '<svg><path aria-label="took 16.25 ms" d="M1.2,2.5h3.1Z"/></svg>'
+
+
+def test_a_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without vl-convert the error says which extra to install."""
+    monkeypatch.setitem(sys.modules, "vl_convert", None)
+    with pytest.raises(MissingExtraError, match=r"--html needs the 'html' extra"):
+        require_html("--html")
