@@ -33,6 +33,8 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     commands = {
         "compare": ["compare", "--count", str(COMPARE_COUNT), "--latency", "20ms",
                     "--strategies", ",".join(COMPARE_STRATEGIES), "--concurrency", "3"],
+        "sweep": ["sweep", "--count", "4", "--latency", "10ms", "--strategies", "threads",
+                  "--workers", "1,2"],
     }  # fmt: skip
     paths = {}
     for name, args in commands.items():

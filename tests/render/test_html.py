@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
-from fetcher.compare.summary import RunSummary, StrategyRun
+from fetcher.compare.summary import RunSummary, StrategyRun, SweepPoint
 from fetcher.errors import MissingExtraError
 from fetcher.models import ErrorKind, FetchResult
 from fetcher.render.compare import figures
-from fetcher.render.html import compare_data, compare_page, read_data
+from fetcher.render.html import compare_data, compare_page, read_data, sweep_data, sweep_page
 from fetcher.render.html.draw import require_html, tidy
 from tests.render.conftest import COMPARE_COUNT, COMPARE_STRATEGIES, resource_references
 
@@ -108,7 +108,7 @@ def test_page_loads_nothing_from_outside() -> None:
     assert resource_references('<img src="https://example.com/x.png">') != []
 
 
-@pytest.mark.parametrize("name", ["compare"])
+@pytest.mark.parametrize("name", ["compare", "sweep"])
 def test_reports_of_real_runs_are_self_contained(reports: dict[str, Path], name: str) -> None:
     """Each command's report references no resource, and stays small."""
     page = reports[name].read_text(encoding="utf-8")
@@ -137,3 +137,18 @@ def test_a_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "vl_convert", None)
     with pytest.raises(MissingExtraError, match=r"--html needs the 'html' extra"):
         require_html("--html")
+
+
+def test_sweep_page_draws_each_point_in_both_charts() -> None:
+    """Wall time and memory: a labelled point per strategy and worker count, and the table."""
+    points = [
+        SweepPoint("sequential", 1, 4, 4, 0.4, 0.01, 30 << 20, 1),
+        SweepPoint("threads", 1, 4, 4, 0.4, 0.01, 31 << 20, 1),
+        SweepPoint("threads", 4, 4, 3, 0.1, 0.02, 33 << 20, 4),
+    ]
+    page = sweep_page(sweep_data(points, "4 requests"))
+    assert "threads with 4 workers: 0.10 s" in page
+    assert "threads with 4 workers: 33 MB" in page
+    assert len(re.findall(r'aria-label="\w+ with \d workers: ', page)) == 2 * len(points)
+    assert "<td>0.10 / 33 (1 failed)</td>" in page
+    assert read_data(page)["points"][2]["ok"] == 3

@@ -79,3 +79,39 @@ def bars(title: str, rows: Sequence[Row], value: str, unit: str, tick: str | Non
         "data": {"values": list(rows)},
         "layer": layers,
     }
+
+
+def lines(title: str, rows: Sequence[Row], x: tuple[str, str], y: tuple[str, str]) -> Spec:
+    """A line with points per `series` on a log-2 x axis ticked at the x values themselves;
+    `x` and `y` are (field, axis title)."""
+    ticks = sorted({row[x[0]] for row in rows})
+    encoding = {
+        "x": {
+            "field": x[0],
+            "type": "quantitative",
+            "title": x[1],
+            "scale": {"type": "log", "base": 2},
+            "axis": {"values": ticks},
+        },
+        "y": {"field": y[0], "type": "quantitative", "title": y[1]},
+        "color": {"field": "series", "type": "nominal", "title": None},
+    }
+    return {
+        "title": title,
+        "width": NARROW,
+        "height": 200,
+        "data": {"values": list(rows)},
+        "encoding": encoding,
+        "layer": _line_with_points(),
+    }
+
+
+def _line_with_points(interpolate: str = "linear") -> list[Spec]:
+    """A line that says nothing on hover, and a point per row that tells its `label`."""
+    return [
+        {"mark": {"type": "line", "interpolate": interpolate, "aria": False}},
+        {
+            "mark": {"type": "point", "filled": True, "size": 30},
+            "encoding": {"description": {"field": "label"}},
+        },
+    ]

@@ -89,7 +89,7 @@ def _cost_charts(summaries: Sequence[Mapping[str, Any]]) -> str:
         "ideal_s" if has_ideal else None,
     )
     memory = charts.bars("peak memory", rows, "peak_mb", "MB, children included")
-    return f'<div class="charts">{page.figure(draw.svg(wall))}{page.figure(draw.svg(memory))}</div>'
+    return page.side_by_side(page.figure(draw.svg(wall)), page.figure(draw.svg(memory)))
 
 
 def _cost_label(summary: Mapping[str, Any]) -> str:

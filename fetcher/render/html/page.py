@@ -130,6 +130,11 @@ def _row(cells: Sequence[str]) -> str:
     )
 
 
+def side_by_side(*parts: str) -> str:
+    """Figures next to each other where the screen is wide enough, else one under another."""
+    return '<div class="charts">' + "".join(parts) + "</div>"
+
+
 def figure(svg: str, caption: str = "") -> str:
     """A chart (inline SVG from `draw.svg`) with an optional caption under it."""
     caption_html = f"<figcaption>{escape(caption)}</figcaption>" if caption else ""
