@@ -12,6 +12,7 @@ from typing import Any
 from fetcher.load.client import Send
 from fetcher.load.config import LATE_START_MS, LoadConfig
 from fetcher.load.results import GeneratorResult, Progress, Recorder
+from fetcher.load.throughput import Sampler
 from fetcher.policy.classify import classify
 
 PROGRESS_INTERVAL_S = 0.5
@@ -64,6 +65,7 @@ class Generator:
         self.t0 = time.perf_counter()
         self.rows: list[tuple[object, ...]] = []
         self.csv: Any = None
+        self.throughput = Sampler()
 
     def interrupt(self) -> None:
         """Stop now, as Ctrl-C asks: no drain."""
@@ -77,7 +79,11 @@ class Generator:
     async def run(self, on_progress: Callable[[Progress], None] | None = None) -> GeneratorResult:
         """Send the load until its bound, then return what was measured."""
         self.t0 = time.perf_counter()
-        helpers = [asyncio.ensure_future(self._watch()), asyncio.ensure_future(self._flush())]
+        helpers = [
+            asyncio.ensure_future(self._watch()),
+            asyncio.ensure_future(self._flush()),
+            asyncio.ensure_future(self._sample()),
+        ]
         if on_progress is not None:
             helpers.append(asyncio.ensure_future(self._tick(on_progress)))
         if self.config.rate is None:
@@ -89,6 +95,7 @@ class Generator:
         ended = time.perf_counter()
         for helper in helpers:
             helper.cancel()
+        self.throughput.finish(ended - self.t0, self.completed, self._error_count())
         self._flush_rows()
         return self._result(ended - self.t0)
 
@@ -282,6 +289,16 @@ class Generator:
             await asyncio.sleep(PROGRESS_INTERVAL_S)
             on_progress(self.progress())
 
+    async def _sample(self) -> None:
+        """Take the running totals every interval, for throughput over time."""
+        while True:
+            await asyncio.sleep(max(0.0, self.t0 + self.throughput.next_s - time.perf_counter()))
+            self.throughput.take(time.perf_counter() - self.t0, self.completed, self._error_count())
+
+    def _error_count(self) -> int:
+        """Requests that failed, or were answered 400 or above."""
+        return sum(self.errors.values()) + sum(self.status[400:])
+
     def progress(self) -> Progress:
         """The figures so far."""
         recorder = self.uncorrected if self.config.rate is None else self.latency
@@ -289,7 +306,7 @@ class Generator:
         return Progress(
             elapsed_s=time.perf_counter() - self.t0,
             requests=self.completed,
-            errors=sum(self.errors.values()) + sum(self.status[400:]),
+            errors=self._error_count(),
             p50_ms=hist.get_value_at_percentile(50) / 1000,
             p99_ms=hist.get_value_at_percentile(99) / 1000,
         )
@@ -312,6 +329,7 @@ class Generator:
             uncorrected=self.uncorrected.flushed().encode(),
             start_lag=self.start_lag.flushed().encode(),
             interrupted=self.interrupted,
+            throughput=self.throughput.sampled(),
         )
 
 

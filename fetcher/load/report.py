@@ -110,6 +110,8 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
         "status": {str(code): count for code, count in result.status.items()},
         "errors": dict(result.errors),
         "per_process_requests": list(result.per_process),
+        # Requests (any outcome) and errors finished in each interval, by the time it ended.
+        "throughput": result.throughput.per_interval(),
     }
     if config.rate is not None:
         data["target_rate"] = config.rate

@@ -6,7 +6,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from fetcher.load import throughput
 from fetcher.load.config import LoadConfig
+from fetcher.load.throughput import Throughput
 
 if TYPE_CHECKING:
     from hdrh.histogram import HdrHistogram
@@ -65,6 +67,7 @@ class GeneratorResult:
     uncorrected: bytes
     start_lag: bytes
     interrupted: bool
+    throughput: Throughput = field(default=Throughput())
 
 
 @dataclass(frozen=True)
@@ -85,6 +88,7 @@ class LoadResult:
     interrupted: bool
     per_process: tuple[int, ...]
     csv_parts: tuple[str, ...] = field(default=())
+    throughput: Throughput = field(default=Throughput())
 
     @property
     def requests_per_s(self) -> float:
@@ -120,6 +124,7 @@ def merge(config: LoadConfig, parts: list[GeneratorResult]) -> LoadResult:
         interrupted=any(p.interrupted for p in parts),
         per_process=tuple(p.requests for p in parts),
         csv_parts=_csv_parts(config),
+        throughput=throughput.merge([p.throughput for p in parts]),
     )
 
 
