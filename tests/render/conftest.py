@@ -35,6 +35,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                     "--strategies", ",".join(COMPARE_STRATEGIES), "--concurrency", "3"],
         "sweep": ["sweep", "--count", "4", "--latency", "10ms", "--strategies", "threads",
                   "--workers", "1,2"],
+        "load": ["load", "-z", "1s", "-c", "4", "--latency", "5ms", "--error-rate", "0.1"],
     }  # fmt: skip
     paths = {}
     for name, args in commands.items():

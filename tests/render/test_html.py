@@ -15,7 +15,14 @@ from fetcher.compare.summary import RunSummary, StrategyRun, SweepPoint
 from fetcher.errors import MissingExtraError
 from fetcher.models import ErrorKind, FetchResult
 from fetcher.render.compare import figures
-from fetcher.render.html import compare_data, compare_page, read_data, sweep_data, sweep_page
+from fetcher.render.html import (
+    compare_data,
+    compare_page,
+    load_page,
+    read_data,
+    sweep_data,
+    sweep_page,
+)
 from fetcher.render.html.draw import require_html, tidy
 from tests.render.conftest import COMPARE_COUNT, COMPARE_STRATEGIES, resource_references
 
@@ -108,7 +115,7 @@ def test_page_loads_nothing_from_outside() -> None:
     assert resource_references('<img src="https://example.com/x.png">') != []
 
 
-@pytest.mark.parametrize("name", ["compare", "sweep"])
+@pytest.mark.parametrize("name", ["compare", "sweep", "load"])
 def test_reports_of_real_runs_are_self_contained(reports: dict[str, Path], name: str) -> None:
     """Each command's report references no resource, and stays small."""
     page = reports[name].read_text(encoding="utf-8")
@@ -152,3 +159,25 @@ def test_sweep_page_draws_each_point_in_both_charts() -> None:
     assert len(re.findall(r'aria-label="\w+ with \d workers: ', page)) == 2 * len(points)
     assert "<td>0.10 / 33 (1 failed)</td>" in page
     assert read_data(page)["points"][2]["ok"] == 3
+
+
+def test_load_page_shows_the_verdict_spectrum_and_throughput(reports: dict[str, Path]) -> None:
+    """From a real run's data: every spectrum point and interval drawn, the verdict when given."""
+    data = read_data(reports["load"].read_text(encoding="utf-8"))
+    page = load_page(data)
+    spectrum = data["latency_spectrum_ms"]
+    assert len(re.findall(r'aria-label="latency: p[\d.]+ = ', page)) == len(spectrum)
+    assert f"latency: p100 = {spectrum[-1]['ms']:,.3f} ms" in page
+    intervals = len(data["throughput"]["t_s"])
+    assert len(re.findall(r'aria-label="(requests|errors) from ', page)) == 2 * intervals
+    assert 'class="verdict"' not in page
+    verdict = load_page({**data, "target_reached": False, "limited_by": "the client"})
+    assert '<p class="verdict">Target rate not reached: limited by the client.</p>' in verdict
+
+
+def test_load_page_without_responses_says_so(reports: dict[str, Path]) -> None:
+    """No response, no latency charts: a sentence says why instead."""
+    data = read_data(reports["load"].read_text(encoding="utf-8"))
+    page = load_page({**data, "responses": 0, "status": {}, "errors": {"connection_refused": 9}})
+    assert "No request got a response" in page
+    assert "latency by percentile" not in page and "connection_refused" in page

@@ -6,6 +6,7 @@ something a reader may ask about carries a `description`, which becomes its hove
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -14,7 +15,8 @@ Row = Mapping[str, Any]
 
 WIDTH = 560
 NARROW = 300
-OUTCOMES = {"ok": "#4c78a8", "retried": "#f58518", "failed": "#e45756"}
+OK, RETRIED, FAILED = "#4c78a8", "#f58518", "#e45756"
+OUTCOMES = {"ok": OK, "retried": RETRIED, "failed": FAILED}
 # Lanes are drawn this tall when there are few; many lanes share MAX_LANES_PX.
 LANE_PX = 14
 MIN_LANE_PX = 2
@@ -115,3 +117,75 @@ def _line_with_points(interpolate: str = "linear") -> list[Spec]:
             "encoding": {"description": {"field": "label"}},
         },
     ]
+
+
+def spectrum(title: str, rows: Sequence[Row], top_nines: float) -> Spec:
+    """Latency by percentile on HdrHistogram's axes: x in nines (1 is 90%), y on a log scale."""
+    ticks = list(range(math.floor(top_nines) + 1))
+    labels = [f"{100 - 100 / 10**n:g}%" for n in ticks]
+    return {
+        "title": title,
+        "width": WIDTH,
+        "height": 240,
+        "data": {"values": list(rows)},
+        "encoding": {
+            "x": {
+                "field": "nines",
+                "type": "quantitative",
+                "title": "percentile",
+                "axis": {"values": ticks, "labelExpr": f"{labels}[round(datum.value)]"},
+            },
+            "y": {
+                "field": "ms",
+                "type": "quantitative",
+                "title": "latency, ms (log scale)",
+                "scale": {"type": "log", "nice": False},
+            },
+            "color": {"field": "series", "type": "nominal", "title": None},
+        },
+        "layer": _line_with_points("step-after"),
+    }
+
+
+def histogram(title: str, rows: Sequence[Row]) -> Spec:
+    """Requests per latency bucket, each bucket a bar from `from_ms` to `to_ms`."""
+    return {
+        "title": title,
+        "width": WIDTH,
+        "height": 160,
+        "data": {"values": list(rows)},
+        "mark": {"type": "rect", "stroke": "white", "strokeWidth": 0.5},
+        "encoding": {
+            "x": {"field": "from_ms", "type": "quantitative", "title": "latency, ms"},
+            "x2": {"field": "to_ms"},
+            "y": {"field": "count", "type": "quantitative", "title": "requests"},
+            "y2": {"datum": 0},
+            "description": {"field": "label"},
+        },
+    }
+
+
+def throughput(title: str, rows: Sequence[Row]) -> Spec:
+    """Requests and errors finished per second, interval by interval (`t_s`, `per_s`)."""
+    return {
+        "title": title,
+        "width": WIDTH,
+        "height": 160,
+        "data": {"values": list(rows)},
+        "encoding": {
+            "x": {
+                "field": "t_s",
+                "type": "quantitative",
+                "title": "seconds into the run",
+                "scale": {"zero": True},
+            },
+            "y": {"field": "per_s", "type": "quantitative", "title": "per second"},
+            "color": {
+                "field": "series",
+                "type": "nominal",
+                "title": None,
+                "scale": {"domain": ["requests", "errors"], "range": [OK, FAILED]},
+            },
+        },
+        "layer": _line_with_points("step-before"),
+    }
