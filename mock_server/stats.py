@@ -6,6 +6,8 @@ import time
 from collections import Counter
 from typing import Any
 
+from mock_server.in_flight import InFlightSeries
+
 # Distinct paths counted one by one; past this many, the rest share one bucket so memory stays
 # bounded however many distinct URLs a long run sends.
 MAX_TRACKED_PATHS = 100_000
@@ -27,6 +29,7 @@ class ServerStats:
         self.by_status: Counter[int] = Counter()
         self.faults: Counter[str] = Counter()
         self.since = time.time()
+        self.in_flight_series = InFlightSeries(self.in_flight)
 
     def enter(self, path: str) -> None:
         """Count a request that has arrived."""
@@ -34,6 +37,7 @@ class ServerStats:
         self.in_flight += 1
         if self.in_flight > self.peak_in_flight:
             self.peak_in_flight = self.in_flight
+        self.in_flight_series.note(self.in_flight)
         if path in self.by_path or len(self.by_path) < MAX_TRACKED_PATHS:
             self.by_path[path] += 1
         else:
@@ -42,6 +46,7 @@ class ServerStats:
     def leave(self, status: int | None, fault: str | None) -> None:
         """Count a request that has been answered (status) or failed on purpose (fault)."""
         self.in_flight -= 1
+        self.in_flight_series.note(self.in_flight)
         if status is not None:
             self.by_status[status] += 1
         if fault is not None:
@@ -57,4 +62,6 @@ class ServerStats:
             "by_status": {str(code): n for code, n in sorted(self.by_status.items())},
             "faults": dict(self.faults),
             "since": self.since,
+            # Starts at `since`: the most requests in flight at once in each interval.
+            "in_flight_series": self.in_flight_series.to_json(),
         }
