@@ -22,6 +22,7 @@ import psutil
 
 from fetcher.compare.runner import USAGE_KEY
 from fetcher.compare.summary import RunSummary, StrategyRun, combine, summarize, with_speedups
+from fetcher.compare.timeline import server_in_flight
 from fetcher.config import FetchConfig, config_to_dict
 from fetcher.errors import FetcherError
 from fetcher.models import FetchResult
@@ -67,13 +68,15 @@ def run_strategy(
                 on_result(result)
     if not usage:
         raise FetcherError(f"the {strategy} run ended without reporting (exit {child.returncode})")
+    stats = None if server is None else server.stats()
     return StrategyRun(
         strategy=strategy,
         results=results,
         wall_s=usage["wall_s"],
         cpu_s=usage["cpu_s"],
         peak_rss_bytes=max(peak[0], usage["maxrss_bytes"]),
-        server_peak_in_flight=None if server is None else server.stats()["peak_in_flight"],
+        server_peak_in_flight=None if stats is None else stats["peak_in_flight"],
+        server_in_flight=None if stats is None else server_in_flight(stats, usage),
     )
 
 

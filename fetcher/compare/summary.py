@@ -27,6 +27,8 @@ class StrategyRun:
     cpu_s: float
     peak_rss_bytes: int
     server_peak_in_flight: int | None
+    # (seconds since the run started, most requests in flight then), as the server counted.
+    server_in_flight: tuple[tuple[float, int], ...] | None = None
 
 
 @dataclass(frozen=True)

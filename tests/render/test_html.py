@@ -64,6 +64,7 @@ LEGEND = {"wall s": "from the first request to the last result"}
 def _page() -> tuple[dict[str, Any], str]:
     summaries = [_summary(name, results) for name, results in RUNS.items()]
     runs = {name: StrategyRun(name, results, 0.25, 0.01, 1, 2) for name, results in RUNS.items()}
+    runs["threads"] = replace(runs["threads"], server_in_flight=((0.0, 1), (0.01, 2), (0.2, 0)))
     data = compare_data(summaries, runs, SENTENCES, "a <small> batch", LEGEND)
     return data, compare_page(data)
 
@@ -104,7 +105,10 @@ def test_page_embeds_the_data_it_was_drawn_from() -> None:
     _, page = _page()
     again = read_data(page)
     assert again["summaries"][0]["p99_ms"] is None  # NaN is not JSON
-    assert again["runs"]["threads"][1]["attempts"] == 3
+    assert again["runs"]["threads"]["results"][1]["attempts"] == 3
+    assert again["runs"]["threads"]["server_in_flight"] == [[0.0, 1], [10.0, 2], [200.0, 0]]
+    assert again["runs"]["asyncio-aiohttp"]["server_in_flight"] is None
+    assert page.count(">in flight (server)</text>") == 1
     assert compare_page(again) == page
 
 
@@ -130,6 +134,10 @@ def test_compare_report_of_a_real_run_draws_every_request(reports: dict[str, Pat
     data = read_data(page)
     assert list(data["runs"]) == list(COMPARE_STRATEGIES)
     assert len(_labels(page)) == COMPARE_COUNT * len(COMPARE_STRATEGIES)
+    for run, summary in zip(data["runs"].values(), data["summaries"], strict=True):
+        peaks = [peak for _, peak in run["server_in_flight"]]
+        assert max(peaks) == summary["server_peak_in_flight"]
+    assert page.count(">in flight (server)</text>") == len(COMPARE_STRATEGIES)
 
 
 def test_tidy_rounds_geometry_and_leaves_text_alone() -> None:

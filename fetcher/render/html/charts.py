@@ -17,6 +17,7 @@ WIDTH = 560
 NARROW = 300
 OK, RETRIED, FAILED = "#4c78a8", "#f58518", "#e45756"
 OUTCOMES = {"ok": OK, "retried": RETRIED, "failed": FAILED}
+SERVER = "#72b7b2"
 # Lanes are drawn this tall when there are few; many lanes share MAX_LANES_PX.
 LANE_PX = 14
 MIN_LANE_PX = 2
@@ -25,8 +26,11 @@ MAX_LANES_PX = 300
 X_TICKS = 6
 
 
-def timeline(title: str, bars: Sequence[Row], lanes: Sequence[str], legend: bool = True) -> Spec:
-    """A lane per worker, a bar per request from `start_ms` to `end_ms`, coloured by outcome."""
+def timeline(
+    title: str, bars: Sequence[Row], lanes: Sequence[str], end_ms: float, legend: bool = True
+) -> Spec:
+    """A lane per worker, a bar per request from `start_ms` to `end_ms`, coloured by outcome,
+    on an axis from 0 to `end_ms`."""
     few = len(lanes) <= 12
     step = LANE_PX if few else max(MIN_LANE_PX, min(LANE_PX, MAX_LANES_PX // len(lanes)))
     lane_axis = {"title": None} if few else {"title": f"{len(lanes)} workers", "labels": False}
@@ -42,7 +46,7 @@ def timeline(title: str, bars: Sequence[Row], lanes: Sequence[str], legend: bool
                 "field": "start_ms",
                 "type": "quantitative",
                 "title": "ms since the batch started",
-                "scale": {"zero": True},
+                "scale": {"domain": [0, end_ms]},
                 "axis": {"tickCount": X_TICKS},
             },
             "x2": {"field": "end_ms"},
@@ -59,6 +63,31 @@ def _outcome_colour(legend: bool) -> dict[str, Any]:
         "scale": {"domain": list(OUTCOMES), "range": list(OUTCOMES.values())},
         "legend": {"title": None} if legend else None,
     }
+
+
+def in_flight(rows: Sequence[Row], end_ms: float) -> Spec:
+    """Requests in flight over time as the server counted them, a step per change."""
+    return {
+        "width": WIDTH,
+        "height": 60,
+        "data": {"values": list(rows)},
+        "mark": {"type": "area", "interpolate": "step-after", "color": SERVER, "aria": False},
+        "encoding": {
+            "x": {
+                "field": "t_ms",
+                "type": "quantitative",
+                "title": "ms since the batch started",
+                "scale": {"domain": [0, end_ms]},
+                "axis": {"tickCount": X_TICKS},
+            },
+            "y": {"field": "in_flight", "type": "quantitative", "title": "in flight (server)"},
+        },
+    }
+
+
+def stacked(title: str, *specs: Spec) -> Spec:
+    """Charts one above another on one shared x axis."""
+    return {"title": title, "vconcat": list(specs), "resolve": {"scale": {"x": "shared"}}}
 
 
 def bars(title: str, rows: Sequence[Row], value: str, unit: str, tick: str | None = None) -> Spec:

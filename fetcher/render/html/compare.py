@@ -39,8 +39,16 @@ def compare_data(
         "legend": dict(legend or {}),
         "sentences": list(sentences),
         "summaries": [s.to_json() for s in summaries],
-        "runs": {name: [r.to_json() for r in run.results] for name, run in runs.items()},
+        "runs": {name: _run(run) for name, run in runs.items()},
     }
+
+
+def _run(run: StrategyRun) -> dict[str, Any]:
+    """One run's requests, and what the server saw in flight (ms since the run started)."""
+    in_flight = None
+    if run.server_in_flight is not None:
+        in_flight = [[round(t_s * 1000, 3), peak] for t_s, peak in run.server_in_flight]
+    return {"results": [r.to_json() for r in run.results], "server_in_flight": in_flight}
 
 
 def compare_page(data: Mapping[str, Any]) -> str:
@@ -60,8 +68,8 @@ def compare_page(data: Mapping[str, Any]) -> str:
                 "URL, start, duration, status and attempts."
             ),
             *(
-                _timeline(name, records, legend=k == 0)
-                for k, (name, records) in enumerate(data["runs"].items())
+                _timeline(name, run, legend=k == 0)
+                for k, (name, run) in enumerate(data["runs"].items())
             ),
         ),
     ]
@@ -101,12 +109,19 @@ def _cost_label(summary: Mapping[str, Any]) -> str:
     )
 
 
-def _timeline(strategy: str, records: Sequence[Mapping[str, Any]], legend: bool) -> str:
-    """One strategy's requests, a lane per worker, on its own time axis."""
-    results = [FetchResult.from_json(dict(record)) for record in records]
+def _timeline(strategy: str, run: Mapping[str, Any], legend: bool) -> str:
+    """One strategy's requests, a lane per worker, on its own time axis; under them, when the
+    bundled server counted them, the requests it had in flight."""
+    results = [FetchResult.from_json(dict(record)) for record in run["results"]]
     order = list(lanes(results))
     title = f"{strategy}: {len(order)} workers, {len(results)} requests"
-    return page.figure(draw.svg(charts.timeline(title, [_bar(r) for r in results], order, legend)))
+    end_ms = max((r.ended_s * 1000 for r in results), default=0.0)
+    spec = charts.timeline(title, [_bar(r) for r in results], order, end_ms, legend)
+    if run["server_in_flight"]:
+        steps = [*run["server_in_flight"], [end_ms, run["server_in_flight"][-1][1]]]
+        rows = [{"t_ms": t_ms, "in_flight": peak} for t_ms, peak in steps]
+        spec = charts.stacked(title, {**spec, "title": None}, charts.in_flight(rows, end_ms))
+    return page.figure(draw.svg(spec))
 
 
 def _bar(result: FetchResult) -> dict[str, Any]:
