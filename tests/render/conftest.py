@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import run_fetcher
+from tests.conftest import FETCHER, WAIT_S, start
 
 # Small runs: the page is the subject here, not the figures.
-COMPARE_STRATEGIES = ("sequential", "threads", "asyncio-aiohttp")
+COMPARE_STRATEGIES = ("threads", "asyncio-aiohttp")
 COMPARE_COUNT = 6
 # Attributes through which an HTML page or its SVG can ask the browser to load something.
 LOADING_ATTRIBUTES = {
@@ -27,7 +27,10 @@ LOADING_ATTRIBUTES = {
 
 @pytest.fixture(scope="session")
 def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """compare, sweep and load reports of small real runs against the bundled server."""
+    """compare, sweep and load reports of small real runs against the bundled server.
+
+    The three commands run side by side: their figures do not matter here, their pages do.
+    """
     pytest.importorskip("vl_convert", reason="the HTML report needs the html extra")
     folder = tmp_path_factory.mktemp("reports")
     commands = {
@@ -37,12 +40,20 @@ def reports(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
                   "--workers", "1,2"],
         "load": ["load", "-z", "1s", "-c", "4", "--latency", "5ms", "--error-rate", "0.1"],
     }  # fmt: skip
-    paths = {}
-    for name, args in commands.items():
-        path = folder / f"{name}.html"
-        done = run_fetcher(*args, "--html", str(path))
-        assert done.returncode == 0, done.stderr
-        paths[name] = path
+    paths = {name: folder / f"{name}.html" for name in commands}
+    running = {
+        name: start([*FETCHER, *args, "--html", str(paths[name])])
+        for name, args in commands.items()
+    }
+    try:
+        for name, process in running.items():
+            _, stderr = process.communicate(timeout=WAIT_S * 4)
+            assert process.returncode == 0, f"{name}: {stderr}"
+    finally:
+        for process in running.values():
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     return paths
 
 
