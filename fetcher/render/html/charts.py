@@ -67,6 +67,7 @@ def _outcome_colour(legend: bool) -> dict[str, Any]:
 
 def in_flight(rows: Sequence[Row], end_ms: float) -> Spec:
     """Requests in flight over time as the server counted them, a step per change."""
+    most = max((int(row["in_flight"]) for row in rows), default=0)
     return {
         "width": WIDTH,
         "height": 60,
@@ -80,14 +81,19 @@ def in_flight(rows: Sequence[Row], end_ms: float) -> Spec:
                 "scale": {"domain": [0, end_ms]},
                 "axis": {"tickCount": X_TICKS},
             },
-            "y": {"field": "in_flight", "type": "quantitative", "title": "in flight (server)"},
+            "y": {
+                "field": "in_flight",
+                "type": "quantitative",
+                "title": "in flight (server)",
+                "axis": {"values": sorted({0, most // 2, most}), "format": "d"},
+            },
         },
     }
 
 
 def stacked(title: str, *specs: Spec) -> Spec:
     """Charts one above another on one shared x axis."""
-    return {"title": title, "vconcat": list(specs), "resolve": {"scale": {"x": "shared"}}}
+    return {"title": title, "vconcat": list(specs), "spacing": 8}
 
 
 def bars(title: str, rows: Sequence[Row], value: str, unit: str, tick: str | None = None) -> Spec:

@@ -114,14 +114,21 @@ def _timeline(strategy: str, run: Mapping[str, Any], legend: bool) -> str:
     bundled server counted them, the requests it had in flight."""
     results = [FetchResult.from_json(dict(record)) for record in run["results"]]
     order = list(lanes(results))
-    title = f"{strategy}: {len(order)} workers, {len(results)} requests"
+    workers = f"{len(order)} worker" + ("" if len(order) == 1 else "s")
+    title = f"{strategy}: {workers}, {len(results)} requests"
     end_ms = max((r.ended_s * 1000 for r in results), default=0.0)
     spec = charts.timeline(title, [_bar(r) for r in results], order, end_ms, legend)
     if run["server_in_flight"]:
         steps = [*run["server_in_flight"], [end_ms, run["server_in_flight"][-1][1]]]
         rows = [{"t_ms": t_ms, "in_flight": peak} for t_ms, peak in steps]
-        spec = charts.stacked(title, {**spec, "title": None}, charts.in_flight(rows, end_ms))
+        spec = charts.stacked(title, _without_x_title(spec), charts.in_flight(rows, end_ms))
     return page.figure(draw.svg(spec))
+
+
+def _without_x_title(spec: dict[str, Any]) -> dict[str, Any]:
+    """The timeline above the in-flight chart: its title and axis title go to the pair."""
+    x = {**spec["encoding"]["x"], "title": None}
+    return {**spec, "title": None, "encoding": {**spec["encoding"], "x": x}}
 
 
 def _bar(result: FetchResult) -> dict[str, Any]:
