@@ -37,15 +37,23 @@ def _chromium() -> str | None:
     return next(filter(None, map(shutil.which, CHROMIUM_NAMES)), None)
 
 
-@pytest.fixture(scope="session")
+CHROMIUM = _chromium()
+# Decided before any fixture runs, so a machine without a browser does not make the reports.
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None, reason="no Chromium: apt-get install chromium, or set FETCHER_CHROMIUM"
+)
+sync_api = pytest.importorskip("playwright.sync_api", reason="Playwright comes with the test extra")
+
+
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """One headless Chromium for the session, closed at its end."""
-    path = _chromium()
-    if path is None:
-        pytest.skip("no Chromium: apt-get install chromium, or set FETCHER_CHROMIUM to one")
-    playwright = pytest.importorskip("playwright.sync_api", reason="needs the test extra")
-    with playwright.sync_playwright() as driver:
-        chromium = driver.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+    """One headless Chromium for this module.
+
+    Module-scoped, not session-scoped: while Playwright's sync API is open its event loop counts
+    as running in this thread, and other tests' `asyncio.run` would refuse to start.
+    """
+    with sync_api.sync_playwright() as driver:
+        chromium = driver.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
 
