@@ -26,6 +26,11 @@ MAX_LANES_PX = 300
 X_TICKS = 6
 
 
+def _frame(title: str | None, rows: Sequence[Row], width: int, height: Any) -> Spec:
+    """What every chart starts with: its title, size and rows."""
+    return {"title": title, "width": width, "height": height, "data": {"values": list(rows)}}
+
+
 def timeline(
     title: str, bars: Sequence[Row], lanes: Sequence[str], end_ms: float, legend: bool = True
 ) -> Spec:
@@ -35,24 +40,26 @@ def timeline(
     step = LANE_PX if few else max(MIN_LANE_PX, min(LANE_PX, MAX_LANES_PX // len(lanes)))
     lane_axis = {"title": None} if few else {"title": f"{len(lanes)} workers", "labels": False}
     return {
-        "title": title,
-        "width": WIDTH,
-        "height": max(step * len(lanes), LANE_PX),
-        "data": {"values": list(bars)},
+        **_frame(title, bars, WIDTH, max(step * len(lanes), LANE_PX)),
         "mark": {"type": "bar", "cornerRadius": 0},
         "encoding": {
             "y": {"field": "lane", "type": "ordinal", "sort": list(lanes), "axis": lane_axis},
-            "x": {
-                "field": "start_ms",
-                "type": "quantitative",
-                "title": "ms since the batch started",
-                "scale": {"domain": [0, end_ms]},
-                "axis": {"tickCount": X_TICKS},
-            },
+            "x": _batch_time("start_ms", end_ms),
             "x2": {"field": "end_ms"},
             "color": _outcome_colour(legend),
             "description": {"field": "label"},
         },
+    }
+
+
+def _batch_time(field: str, end_ms: float) -> dict[str, Any]:
+    """The x axis of a run's charts: ms from 0 to the run's end, the same for each of them."""
+    return {
+        "field": field,
+        "type": "quantitative",
+        "title": "ms since the batch started",
+        "scale": {"domain": [0, end_ms]},
+        "axis": {"tickCount": X_TICKS},
     }
 
 
@@ -69,18 +76,10 @@ def in_flight(rows: Sequence[Row], end_ms: float) -> Spec:
     """Requests in flight over time as the server counted them, a step per change."""
     most = max((int(row["in_flight"]) for row in rows), default=0)
     return {
-        "width": WIDTH,
-        "height": 60,
-        "data": {"values": list(rows)},
+        **_frame(None, rows, WIDTH, 60),
         "mark": {"type": "area", "interpolate": "step-after", "color": SERVER, "aria": False},
         "encoding": {
-            "x": {
-                "field": "t_ms",
-                "type": "quantitative",
-                "title": "ms since the batch started",
-                "scale": {"domain": [0, end_ms]},
-                "axis": {"tickCount": X_TICKS},
-            },
+            "x": _batch_time("t_ms", end_ms),
             "y": {
                 "field": "in_flight",
                 "type": "quantitative",
@@ -92,7 +91,7 @@ def in_flight(rows: Sequence[Row], end_ms: float) -> Spec:
 
 
 def stacked(title: str, *specs: Spec) -> Spec:
-    """Charts one above another on one shared x axis."""
+    """Charts one above another (give them the same x axis: `_batch_time`)."""
     return {"title": title, "vconcat": list(specs), "spacing": 8}
 
 
@@ -110,10 +109,7 @@ def bars(title: str, rows: Sequence[Row], value: str, unit: str, tick: str | Non
             {"mark": {"type": "tick", "color": "black", "thickness": 2}, "encoding": tick_encoding}
         )
     return {
-        "title": title,
-        "width": NARROW,
-        "height": {"step": 20},
-        "data": {"values": list(rows)},
+        **_frame(title, rows, NARROW, {"step": 20}),
         "layer": layers,
     }
 
@@ -134,10 +130,7 @@ def lines(title: str, rows: Sequence[Row], x: tuple[str, str], y: tuple[str, str
         "color": {"field": "series", "type": "nominal", "title": None},
     }
     return {
-        "title": title,
-        "width": NARROW,
-        "height": 200,
-        "data": {"values": list(rows)},
+        **_frame(title, rows, NARROW, 200),
         "encoding": encoding,
         "layer": _line_with_points(),
     }
@@ -159,10 +152,7 @@ def spectrum(title: str, rows: Sequence[Row], top_nines: float) -> Spec:
     ticks = list(range(math.floor(top_nines) + 1))
     labels = [f"{100 - 100 / 10**n:g}%" for n in ticks]
     return {
-        "title": title,
-        "width": WIDTH,
-        "height": 240,
-        "data": {"values": list(rows)},
+        **_frame(title, rows, WIDTH, 240),
         "encoding": {
             "x": {
                 "field": "nines",
@@ -185,10 +175,7 @@ def spectrum(title: str, rows: Sequence[Row], top_nines: float) -> Spec:
 def histogram(title: str, rows: Sequence[Row]) -> Spec:
     """Requests per latency bucket, each bucket a bar from `from_ms` to `to_ms`."""
     return {
-        "title": title,
-        "width": WIDTH,
-        "height": 160,
-        "data": {"values": list(rows)},
+        **_frame(title, rows, WIDTH, 160),
         "mark": {"type": "rect", "stroke": "white", "strokeWidth": 0.5},
         "encoding": {
             "x": {"field": "from_ms", "type": "quantitative", "title": "latency, ms"},
@@ -203,10 +190,7 @@ def histogram(title: str, rows: Sequence[Row]) -> Spec:
 def throughput(title: str, rows: Sequence[Row]) -> Spec:
     """Requests and errors finished per second, interval by interval (`t_s`, `per_s`)."""
     return {
-        "title": title,
-        "width": WIDTH,
-        "height": 160,
-        "data": {"values": list(rows)},
+        **_frame(title, rows, WIDTH, 160),
         "encoding": {
             "x": {
                 "field": "t_s",
