@@ -163,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         from fetcher.render.html import require_html
 
-        require_html("--html")
+        require_html(args.html)
     with ExitStack() as stack:
         server = None
         if args.target is None:

@@ -73,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if args.html:
         from fetcher.render.html import require_html
 
-        require_html("--html")
+        require_html(args.html)
     with (
         open_batch(args, DEFAULT_COUNT, DEFAULT_LATENCY) as batch,
         progress_bars(args.quiet) as bars,

@@ -11,19 +11,18 @@ from typing import Any
 
 import pytest
 
-from fetcher.compare.summary import RunSummary, StrategyRun, SweepPoint
+from fetcher.cli import exits
+from fetcher.compare.summary import RunSummary, StrategyRun
 from fetcher.errors import MissingExtraError
 from fetcher.models import ErrorKind, FetchResult
 from fetcher.render.compare import figures
 from fetcher.render.html import (
     compare_data,
     compare_page,
-    load_page,
     read_data,
-    sweep_data,
-    sweep_page,
 )
 from fetcher.render.html.draw import require_html, tidy
+from tests.conftest import run_fetcher
 from tests.render.conftest import COMPARE_COUNT, COMPARE_STRATEGIES, resource_references
 
 pytest.importorskip("vl_convert", reason="the HTML report needs the html extra")
@@ -147,45 +146,20 @@ def test_tidy_rounds_geometry_and_leaves_text_alone() -> None:
     assert tidy(svg) == '<svg><path aria-label="took 16.25 ms" d="M1.2,2.5h3.1Z"/></svg>'
 
 
-def test_a_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_missing_extra_is_named(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Without vl-convert the error says which extra to install."""
     monkeypatch.setitem(sys.modules, "vl_convert", None)
     with pytest.raises(MissingExtraError, match=r"--html needs the 'html' extra"):
-        require_html("--html")
+        require_html(tmp_path / "report.html")
 
 
-def test_sweep_page_draws_each_point_in_both_charts() -> None:
-    """Wall time and memory: a labelled point per strategy and worker count, and the table."""
-    points = [
-        SweepPoint("sequential", 1, 4, 4, 0.4, 0.01, 30 << 20, 1),
-        SweepPoint("threads", 1, 4, 4, 0.4, 0.01, 31 << 20, 1),
-        SweepPoint("threads", 4, 4, 3, 0.1, 0.02, 33 << 20, 4),
-    ]
-    page = sweep_page(sweep_data(points, "4 requests"))
-    assert "threads with 4 workers: 0.10 s" in page
-    assert "threads with 4 workers: 33 MB" in page
-    assert len(re.findall(r'aria-label="\w+ with \d workers: ', page)) == 2 * len(points)
-    assert "<td>0.10 / 33 (1 failed)</td>" in page
-    assert read_data(page)["points"][2]["ok"] == 3
-
-
-def test_load_page_shows_the_verdict_spectrum_and_throughput(reports: dict[str, Path]) -> None:
-    """From a real run's data: every spectrum point and interval drawn, the verdict when given."""
-    data = read_data(reports["load"].read_text(encoding="utf-8"))
-    page = load_page(data)
-    spectrum = data["latency_spectrum_ms"]
-    assert len(re.findall(r'aria-label="latency: p[\d.]+ = ', page)) == len(spectrum)
-    assert f"latency: p100 = {spectrum[-1]['ms']:,.3f} ms" in page
-    intervals = len(data["throughput"]["t_s"])
-    assert len(re.findall(r'aria-label="(requests|errors) from ', page)) == 2 * intervals
-    assert 'class="verdict"' not in page
-    verdict = load_page({**data, "target_reached": False, "limited_by": "the client"})
-    assert '<p class="verdict">Target rate not reached: limited by the client.</p>' in verdict
-
-
-def test_load_page_without_responses_says_so(reports: dict[str, Path]) -> None:
-    """No response, no latency charts: a sentence says why instead."""
-    data = read_data(reports["load"].read_text(encoding="utf-8"))
-    page = load_page({**data, "responses": 0, "status": {}, "errors": {"connection_refused": 9}})
-    assert "No request got a response" in page
-    assert "latency by percentile" not in page and "connection_refused" in page
+@pytest.mark.parametrize("command", ["compare", "sweep", "load"])
+def test_a_report_with_nowhere_to_go_is_refused_before_the_run(
+    command: str, tmp_path: Path
+) -> None:
+    """A missing folder is a one-line usage error before any request, not after the run."""
+    target = tmp_path / "no-such-folder" / "report.html"
+    done = run_fetcher(command, "--html", str(target))
+    assert done.returncode == exits.USAGE
+    problem = f"--html {target}: there is no folder {target.parent} to write it in"
+    assert done.stderr.strip().splitlines() == [f"fetcher {command}: error: {problem}"]

@@ -8,9 +8,10 @@ fetches nothing to show a chart. Every mark keeps the `aria-label` Vega gives it
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
-from fetcher.errors import MissingExtraError
+from fetcher.errors import FetcherError, MissingExtraError
 
 # What every chart shares: no background or frame, so the page's own colours show through.
 CONFIG: dict[str, Any] = {
@@ -29,9 +30,11 @@ _LONG_NUMBER = re.compile(r"-?\d+\.\d{2,}")
 _NAMESPACES = re.compile(r' xmlns(:\w+)?="[^"]*"')
 
 
-def require_html(feature: str) -> None:
-    """Fail early, before a long run, when the report asked for cannot be drawn."""
-    _converter(feature)
+def require_html(path: Path) -> None:
+    """Fail early, before a long run, when the report asked for cannot be drawn or written."""
+    _converter("--html")
+    if not path.parent.is_dir():
+        raise FetcherError(f"--html {path}: there is no folder {path.parent} to write it in")
 
 
 def _converter(feature: str) -> Any:
