@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,6 +21,7 @@ from fetcher.strategies import STRATEGIES
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from fetcher.compare.summary import RunSummary
     from fetcher.models import FetchResult
 
 DEFAULT_COUNT = 100
@@ -28,7 +30,17 @@ TEXT_TIMELINE = "-"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags of `fetcher compare`."""
+    """Flags of `fetcher compare`, and the meaning of every column it prints."""
+    from fetcher.compare.summary import LEGEND
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    width = max(len(name) for name, _ in LEGEND)
+    parser.epilog = "the columns:\n" + "\n".join(
+        textwrap.fill(
+            meaning, 96, initial_indent=f"  {name:<{width}}  ", subsequent_indent=" " * (width + 4)
+        )
+        for name, meaning in LEGEND
+    )
     add_batch_options(parser, DEFAULT_COUNT, DEFAULT_LATENCY)
     parser.add_argument(
         "--strategies",
@@ -61,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the comparison, on a URL file or on the embedded default."""
     from fetcher.compare.explain import explain
     from fetcher.compare.harness import compare
+    from fetcher.compare.machine import conditions
     from fetcher.render import compare as report
     from fetcher.render.console import progress_bars, stdout_console
 
@@ -78,6 +91,8 @@ def run(args: argparse.Namespace) -> int:
         open_batch(args, DEFAULT_COUNT, DEFAULT_LATENCY) as batch,
         progress_bars(args.quiet) as bars,
     ):
+        # Before the runs: the load average then is other programs', not ours.
+        ran_under = conditions(batch.latency_s, config.cpu_ms, config.processes, args.repeat)
         summaries, runs = compare(
             batch.urls,
             args.strategies,
@@ -90,10 +105,15 @@ def run(args: argparse.Namespace) -> int:
         )
     console = stdout_console()
     report.print_comparison(
-        summaries, explain(summaries, batch.latency_s, config.cpu_ms), batch.title, console
+        summaries,
+        explain(summaries, ran_under),
+        batch.title,
+        console,
+        with_legend=not args.quiet,
     )
     if args.timeline:
-        _timeline(args.timeline, {name: run.results for name, run in runs.items()}, console)
+        results = {name: run.results for name, run in runs.items()}
+        _timeline(args.timeline, results, summaries, console)
     if args.json:
         report.write_json(args.json, summaries)
     if args.csv:
@@ -101,19 +121,25 @@ def run(args: argparse.Namespace) -> int:
     return exits.OK
 
 
-def _timeline(target: str, results: dict[str, list[FetchResult]], console: Console) -> None:
+def _timeline(
+    target: str,
+    results: dict[str, list[FetchResult]],
+    summaries: list[RunSummary],
+    console: Console,
+) -> None:
     """Draw the runs' timelines to a PNG, or print them when no file was named."""
     from fetcher.compare.timeline import timelines
 
     lines = timelines(results)
+    by_name = {s.strategy: s for s in summaries}
     if target == TEXT_TIMELINE:
         from fetcher.render.timeline import render
 
         console.print()
-        for line in render(lines):
+        for line in render(lines, by_name):
             console.print(line, highlight=False, markup=False, soft_wrap=True)
         return
     from fetcher.render.plots import plot_timelines
 
-    plot_timelines(lines, Path(target))
+    plot_timelines(lines, Path(target), by_name)
     console.print(f"timeline written to {target}", highlight=False)
