@@ -160,3 +160,10 @@ def test_noise_is_mentioned_on_a_busy_machine_and_repeats_explain_the_range() ->
     assert "--repeat 3" in said(rows, load_per_core=0.9)
     assert "--repeat" not in said(rows, load_per_core=0.1)
     assert "Each strategy ran 3 times" in said(rows, repeat=3, load_per_core=0.9)
+
+
+def test_queued_latency_of_worker_processes_quotes_no_cpu_per_request() -> None:
+    """A worker process's CPU includes its start-up: per request, it would mislead."""
+    slow = summary("hybrid", 1.0, p50_ms=150.0, cpu_s=0.8, requests=100)
+    text = said([slow])
+    assert "hybrid (p50 150 ms)" in text and "of CPU per request" not in text
