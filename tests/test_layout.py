@@ -29,7 +29,7 @@ ALLOWED: dict[str, set[str]] = {
     "load": {"core", "policy"},
     "gil": set(),
     "face": {"core", "strategies"},
-    "compare": {"core", "policy", "strategies"},
+    "compare": {"core", "policy", "strategies", "gil"},
     "render": {"core", "compare", "load", "gil"},
     "cli": {"core", "policy", "strategies", "load", "gil", "face", "compare", "render"},
     "mock_server": set(),

@@ -140,7 +140,9 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
         help=f"per attempt, in all (default {DEFAULT_TOTAL_TIMEOUT_S:g}s)",
     )
     add_policy_options(parser)
-    parser.add_argument("--quiet", action="store_true", help="no progress bars")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bars (compare: no legend either)"
+    )
 
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,7 +32,17 @@ TEXT_TIMELINE = "-"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Flags of `fetcher compare`."""
+    """Flags of `fetcher compare`, and the meaning of every column it prints."""
+    from fetcher.compare.summary import LEGEND
+
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    width = max(len(name) for name, _ in LEGEND)
+    parser.epilog = "the columns:\n" + "\n".join(
+        textwrap.fill(
+            meaning, 96, initial_indent=f"  {name:<{width}}  ", subsequent_indent=" " * (width + 4)
+        )
+        for name, meaning in LEGEND
+    )
     add_batch_options(parser, DEFAULT_COUNT, DEFAULT_LATENCY)
     parser.add_argument(
         "--strategies",
@@ -71,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     """Run the comparison, on a URL file or on the embedded default."""
     from fetcher.compare.explain import explain
     from fetcher.compare.harness import compare
+    from fetcher.compare.machine import conditions
     from fetcher.render import compare as report
     from fetcher.render.console import progress_bars, stdout_console
 
@@ -92,6 +104,8 @@ def run(args: argparse.Namespace) -> int:
         open_batch(args, DEFAULT_COUNT, DEFAULT_LATENCY) as batch,
         progress_bars(args.quiet) as bars,
     ):
+        # Before the runs: the load average then is other programs', not ours.
+        ran_under = conditions(batch.latency_s, config.cpu_ms, config.processes, args.repeat)
         summaries, runs = compare(
             batch.urls,
             args.strategies,
@@ -103,10 +117,11 @@ def run(args: argparse.Namespace) -> int:
             on_result=bars.advance,
         )
     console = stdout_console()
-    sentences = explain(summaries, batch.latency_s, config.cpu_ms)
-    report.print_comparison(summaries, sentences, batch.title, console)
+    sentences = explain(summaries, ran_under)
+    report.print_comparison(summaries, sentences, batch.title, console, with_legend=not args.quiet)
     if args.timeline:
-        _timeline(args.timeline, {name: run.results for name, run in runs.items()}, console)
+        results = {name: run.results for name, run in runs.items()}
+        _timeline(args.timeline, results, summaries, console)
     if args.json:
         report.write_json(args.json, summaries)
     if args.csv:
@@ -116,21 +131,27 @@ def run(args: argparse.Namespace) -> int:
     return exits.OK
 
 
-def _timeline(target: str, results: dict[str, list[FetchResult]], console: Console) -> None:
+def _timeline(
+    target: str,
+    results: dict[str, list[FetchResult]],
+    summaries: list[RunSummary],
+    console: Console,
+) -> None:
     """Draw the runs' timelines to a PNG, or print them when no file was named."""
     from fetcher.compare.timeline import timelines
 
     lines = timelines(results)
+    by_name = {s.strategy: s for s in summaries}
     if target == TEXT_TIMELINE:
         from fetcher.render.timeline import render
 
         console.print()
-        for line in render(lines):
+        for line in render(lines, by_name):
             console.print(line, highlight=False, markup=False, soft_wrap=True)
         return
     from fetcher.render.plots import plot_timelines
 
-    plot_timelines(lines, Path(target))
+    plot_timelines(lines, Path(target), by_name)
     console.print(f"timeline written to {target}", highlight=False)
 
 

@@ -21,7 +21,14 @@ from typing import Any, Protocol
 import psutil
 
 from fetcher.compare.runner import USAGE_KEY
-from fetcher.compare.summary import RunSummary, StrategyRun, combine, summarize, with_speedups
+from fetcher.compare.summary import (
+    RunSummary,
+    StrategyRun,
+    against_ideal,
+    combine,
+    summarize,
+    with_speedups,
+)
 from fetcher.compare.timeline import server_in_flight
 from fetcher.config import FetchConfig, config_to_dict
 from fetcher.errors import FetcherError
@@ -168,4 +175,4 @@ def compare(
             summary = combine([s for s, _ in attempts])
             summaries.append(summary)
             runs[strategy] = min(attempts, key=lambda a: abs(a[0].wall_s - summary.wall_s))[1]
-    return with_speedups(summaries), runs
+    return with_speedups(against_ideal(summaries)), runs

@@ -21,19 +21,22 @@ def _explain_threads(run: GilRun, info: InterpreterInfo) -> list[str]:
     threads = run.result("threads")
     said = (
         f"Threads ran {run.speedup('threads'):.2f}x as fast as sequential, "
-        f"using {threads.utilisation:.0%} CPU."
+        f"keeping {threads.utilisation:.2f} cores busy."
     )
     if info.threads_run_in_parallel:
         return [
             said,
-            "This is a free-threaded build with the GIL disabled: threads can run Python code on "
-            "several cores at once, so threads should speed up here, much as processes do.",
+            f"This is a free-threaded build with the GIL off: the {run.workers} threads could run "
+            f"Python on several cores at once, and here they kept {threads.utilisation:.2f} cores "
+            f"busy, where under a GIL they would keep about one and take as long as sequential.",
         ]
     interval_ms = info.switch_interval_s * 1000
     why = (
         f"Under the GIL only one thread runs Python code at a time: the {run.workers} threads took "
         f"turns, handing the GIL over every {interval_ms:g} ms, so together they kept about one "
-        "core busy and took about as long as counting one after the other."
+        f"core busy ({threads.utilisation:.2f}) and took about as long as counting one after the "
+        "other. A free-threaded build (python3.13t and later) with the GIL off would let them "
+        "count on separate cores, as processes do but without the start-up."
     )
     if info.free_threaded_build:
         why = (
@@ -50,8 +53,8 @@ def _explain_processes(run: GilRun, info: InterpreterInfo) -> list[str]:
     processes = run.result("processes")
     cores = min(run.workers, info.cpu_count)
     sentences = [
-        f"Processes ran {run.speedup('processes'):.2f}x as fast as sequential, using "
-        f"{processes.utilisation:.0%} CPU. Each process has its own interpreter and its own GIL, "
+        f"Processes ran {run.speedup('processes'):.2f}x as fast as sequential, keeping "
+        f"{processes.utilisation:.2f} cores busy. Each process has its own interpreter and GIL, "
         f"so the counts ran on up to {cores} core{'s' if cores > 1 else ''} at once; starting the "
         f"processes took {startup_s(processes):.2f} s before the first count began."
     ]

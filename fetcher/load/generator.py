@@ -12,7 +12,6 @@ from typing import Any
 from fetcher.load.client import Send
 from fetcher.load.config import LATE_START_MS, LoadConfig
 from fetcher.load.results import GeneratorResult, Progress, Recorder
-from fetcher.load.throughput import Sampler
 from fetcher.policy.classify import classify
 
 PROGRESS_INTERVAL_S = 0.5
@@ -65,7 +64,11 @@ class Generator:
         self.t0 = time.perf_counter()
         self.rows: list[tuple[object, ...]] = []
         self.csv: Any = None
-        self.throughput = Sampler()
+        # For the verdict: when sending stopped, what was in flight, how latency moved.
+        self.window_end = 0.0
+        self.in_flight = self.peak_in_flight = 0
+        self.series: list[tuple[int, int]] = []
+        self._marked = (0, 0)
 
     def interrupt(self) -> None:
         """Stop now, as Ctrl-C asks: no drain."""
@@ -79,11 +82,8 @@ class Generator:
     async def run(self, on_progress: Callable[[Progress], None] | None = None) -> GeneratorResult:
         """Send the load until its bound, then return what was measured."""
         self.t0 = time.perf_counter()
-        helpers = [
-            asyncio.ensure_future(self._watch()),
-            asyncio.ensure_future(self._flush()),
-            asyncio.ensure_future(self._sample()),
-        ]
+        cpu_start_s = time.process_time()
+        helpers = [asyncio.ensure_future(self._watch()), asyncio.ensure_future(self._flush())]
         if on_progress is not None:
             helpers.append(asyncio.ensure_future(self._tick(on_progress)))
         if self.config.rate is None:
@@ -95,9 +95,9 @@ class Generator:
         ended = time.perf_counter()
         for helper in helpers:
             helper.cancel()
-        self.throughput.finish(ended - self.t0, self.completed, self._error_count())
         self._flush_rows()
-        return self._result(ended - self.t0)
+        self._mark_interval()
+        return self._result(ended - self.t0, time.process_time() - cpu_start_s)
 
     async def _wait_for_end(self) -> None:
         """Wait for the count, the duration or a stop; drain, then cancel what is left."""
@@ -111,6 +111,7 @@ class Generator:
                 break
             with suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self.halt.wait(), remaining_s)
+        self.window_end = self.window_end or time.perf_counter()
         self.stopping = True
         self._wake_all()
         if self.workers and not self.interrupted:
@@ -147,11 +148,21 @@ class Generator:
                     task.cancel()
 
     async def _flush(self) -> None:
-        """Move recorded values into the histograms often enough that memory stays bounded."""
+        """Move recorded values into the histograms often enough that memory stays bounded,
+        noting each interval's responses and latency as it goes."""
         while True:
             await asyncio.sleep(FLUSH_INTERVAL_S)
             for recorder in (self.latency, self.uncorrected, self.start_lag):
                 recorder.flushed()
+            self._mark_interval()
+
+    def _mark_interval(self) -> None:
+        """Add the responses and latency total since the last mark to the series."""
+        recorder = self.uncorrected
+        recorder.flushed()
+        count, total_us = self._marked
+        self.series.append((recorder.count - count, recorder.total_us - total_us))
+        self._marked = (recorder.count, recorder.total_us)
 
     async def _closed_worker(self, slot: _Slot) -> None:
         """Send the next request as soon as the last one answered."""
@@ -159,6 +170,8 @@ class Generator:
         while not self.stopping and self.taken < self.limit:
             index = self.taken
             self.taken += 1
+            if self.taken == self.limit:
+                self.window_end = time.perf_counter()
             await self._one(slot, index, urls[index % n], None)
 
     async def _schedule(self, rate: float) -> None:
@@ -204,6 +217,8 @@ class Generator:
             if self.taken < self.released:
                 index = self.taken
                 self.taken += 1
+                if self.taken == self.limit:
+                    self.window_end = time.perf_counter()
                 await self._one(slot, index, urls[index % n], t0 + index / rate)
             elif self.released >= self.limit:
                 return
@@ -215,6 +230,9 @@ class Generator:
     async def _one(self, slot: _Slot, index: int, url: Any, due: float | None) -> None:
         """Send one request and record it; a failure is counted, never raised."""
         slot.sent = sent = time.perf_counter()
+        self.in_flight += 1
+        if self.in_flight > self.peak_in_flight:
+            self.peak_in_flight = self.in_flight
         try:
             status, nbytes = await self.send(url)
         except asyncio.CancelledError:
@@ -229,6 +247,7 @@ class Generator:
             return
         finally:
             slot.sent = 0.0
+            self.in_flight -= 1
         ended = time.perf_counter()
         self.completed += 1
         self.status[status] += 1
@@ -289,16 +308,6 @@ class Generator:
             await asyncio.sleep(PROGRESS_INTERVAL_S)
             on_progress(self.progress())
 
-    async def _sample(self) -> None:
-        """Take the running totals every interval, for throughput over time."""
-        while True:
-            await asyncio.sleep(max(0.0, self.t0 + self.throughput.next_s - time.perf_counter()))
-            self.throughput.take(time.perf_counter() - self.t0, self.completed, self._error_count())
-
-    def _error_count(self) -> int:
-        """Requests that failed, or were answered 400 or above."""
-        return sum(self.errors.values()) + sum(self.status[400:])
-
     def progress(self) -> Progress:
         """The figures so far."""
         recorder = self.uncorrected if self.config.rate is None else self.latency
@@ -306,12 +315,12 @@ class Generator:
         return Progress(
             elapsed_s=time.perf_counter() - self.t0,
             requests=self.completed,
-            errors=self._error_count(),
+            errors=sum(self.errors.values()) + sum(self.status[400:]),
             p50_ms=hist.get_value_at_percentile(50) / 1000,
             p99_ms=hist.get_value_at_percentile(99) / 1000,
         )
 
-    def _result(self, elapsed_s: float) -> GeneratorResult:
+    def _result(self, elapsed_s: float, cpu_s: float) -> GeneratorResult:
         closed = self.config.rate is None
         errors = dict(self.errors)
         http_errors = sum(self.status[400:])
@@ -329,7 +338,11 @@ class Generator:
             uncorrected=self.uncorrected.flushed().encode(),
             start_lag=self.start_lag.flushed().encode(),
             interrupted=self.interrupted,
-            throughput=self.throughput.sampled(),
+            sent=self.taken,
+            sending_s=(self.window_end or self.t0 + elapsed_s) - self.t0,
+            cpu_s=cpu_s,
+            peak_in_flight=self.peak_in_flight,
+            series=tuple(self.series),
         )
 
 

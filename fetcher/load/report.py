@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from fetcher.load.config import LATE_START_MS
+from fetcher.load.generator import FLUSH_INTERVAL_S
+from fetcher.load.verdict import verdict
 
 if TYPE_CHECKING:
     from hdrh.histogram import HdrHistogram
@@ -110,10 +113,25 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
         "status": {str(code): count for code, count in result.status.items()},
         "errors": dict(result.errors),
         "per_process_requests": list(result.per_process),
-        # Requests (any outcome) and errors finished in each interval, by the time it ended.
-        "throughput": result.throughput.per_interval(),
+        # Requests started, and the window they were started in; the rest of duration_s was
+        # spent draining the requests still in flight when sending stopped.
+        "sent": result.sent,
+        "sending_s": round(result.sending_s, 4),
+        "sent_per_s": round(result.sent / result.sending_s, 2) if result.sending_s > 0 else 0.0,
+        "drain_s": round(max(0.0, result.duration_s - result.sending_s), 4),
+        "generator_cpu": round(result.generator_cpu, 3),
+        "peak_in_flight": result.peak_in_flight,
+        "series_interval_s": FLUSH_INTERVAL_S,
+        "series": [
+            {"responses": count, "mean_ms": round(total / count / 1000, 3) if count else None}
+            for count, total in result.series
+        ],
     }
+    judged = verdict(result, FLUSH_INTERVAL_S, _load_per_core())
+    data["limited_by"] = judged.limited_by
+    data["verdict"] = judged.text
     if config.rate is not None:
+        data["target_reached"] = judged.target_reached
         data["target_rate"] = config.rate
         data["late_starts"] = result.late_starts
         data["late_start_threshold_ms"] = LATE_START_MS
@@ -123,6 +141,13 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
     if server_stats is not None:
         data["server"] = server_stats
     return data
+
+
+def _load_per_core() -> float | None:
+    """The machine's 1-minute load average per core, where the OS keeps one."""
+    if not hasattr(os, "getloadavg"):
+        return None
+    return os.getloadavg()[0] / (os.cpu_count() or 1)
 
 
 def write_json(data: dict[str, Any], path: str) -> None:

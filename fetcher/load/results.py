@@ -6,9 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from fetcher.load import throughput
 from fetcher.load.config import LoadConfig
-from fetcher.load.throughput import Throughput
 
 if TYPE_CHECKING:
     from hdrh.histogram import HdrHistogram
@@ -26,17 +24,24 @@ def new_histogram() -> HdrHistogram:
 
 
 class Recorder:
-    """A histogram fed in batches: appending to a list costs far less than `record_value`."""
+    """A histogram fed in batches: appending to a list costs far less than `record_value`.
+
+    It also keeps the count and sum of everything recorded, for the series over time.
+    """
 
     def __init__(self) -> None:
         self.hist = new_histogram()
         self.values: list[int] = []
+        self.count = 0
+        self.total_us = 0
 
     def flushed(self) -> HdrHistogram:
         """The histogram with every value appended so far recorded in it."""
         record = self.hist.record_value
         for value, count in Counter(self.values).items():
             record(min(value, HIST_MAX_US), count)
+        self.count += len(self.values)
+        self.total_us += sum(self.values)
         self.values.clear()
         return self.hist
 
@@ -67,7 +72,14 @@ class GeneratorResult:
     uncorrected: bytes
     start_lag: bytes
     interrupted: bool
-    throughput: Throughput = field(default=Throughput())
+    # Requests started, and the window they were started in (the rest of elapsed_s drained).
+    sent: int = 0
+    sending_s: float = 0.0
+    # This generator's own CPU time, the most requests it had in flight at once, and per
+    # FLUSH_INTERVAL_S its (responses, sum of their latencies in us).
+    cpu_s: float = 0.0
+    peak_in_flight: int = 0
+    series: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -88,7 +100,12 @@ class LoadResult:
     interrupted: bool
     per_process: tuple[int, ...]
     csv_parts: tuple[str, ...] = field(default=())
-    throughput: Throughput = field(default=Throughput())
+    sent: int = 0
+    sending_s: float = 0.0
+    # The busiest generator's CPU time over its elapsed time: 1.0 is a core kept busy.
+    generator_cpu: float = 0.0
+    peak_in_flight: int = 0
+    series: tuple[tuple[int, int], ...] = ()
 
     @property
     def requests_per_s(self) -> float:
@@ -124,7 +141,23 @@ def merge(config: LoadConfig, parts: list[GeneratorResult]) -> LoadResult:
         interrupted=any(p.interrupted for p in parts),
         per_process=tuple(p.requests for p in parts),
         csv_parts=_csv_parts(config),
-        throughput=throughput.merge([p.throughput for p in parts]),
+        sent=sum(p.sent for p in parts),
+        sending_s=max((p.sending_s for p in parts), default=0.0),
+        generator_cpu=max((p.cpu_s / p.elapsed_s for p in parts if p.elapsed_s > 0), default=0.0),
+        peak_in_flight=sum(p.peak_in_flight for p in parts),
+        series=_merged_series([p.series for p in parts]),
+    )
+
+
+def _merged_series(series: list[tuple[tuple[int, int], ...]]) -> tuple[tuple[int, int], ...]:
+    """The generators' series added interval by interval (they start together)."""
+    length = max((len(s) for s in series), default=0)
+    return tuple(
+        (
+            sum(s[i][0] for s in series if i < len(s)),
+            sum(s[i][1] for s in series if i < len(s)),
+        )
+        for i in range(length)
     )
 
 

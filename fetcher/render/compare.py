@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from fetcher.compare.summary import RunSummary
+from fetcher.compare.summary import LEGEND, RunSummary
 
 MB = 1024 * 1024
 
@@ -31,9 +31,11 @@ def _wall(summary: RunSummary) -> str:
 
 
 PERCENTILES = ("p50 ms", "p95 ms", "p99 ms")
+# Columns with nothing in them against a URL file: no latency, so no ideal.
+UNMEASURED = ("efficiency", "limited by")
 FIGURES = (
     "wall s", "speedup", "req/s", *PERCENTILES, "ok/failed", "CPU s", "peak MB", "workers",
-    "in flight", "ideal s", "efficiency", "start-up s",
+    "in flight", "efficiency", "limited by", "start-up s",
 )  # fmt: skip
 
 
@@ -44,10 +46,40 @@ def figures(s: RunSummary) -> dict[str, str]:
         _ms(s.p50_ms), _ms(s.p95_ms), _ms(s.p99_ms), f"{s.ok}/{s.failed}", f"{s.cpu_s:.2f}",
         f"{s.peak_rss_bytes / MB:.0f}", str(s.workers),
         "-" if s.server_peak_in_flight is None else str(s.server_peak_in_flight),
-        "-" if s.ideal_s is None else f"{s.ideal_s:.2f}",
-        "-" if s.efficiency is None else f"{s.efficiency:.0%}", f"{s.startup_s:.2f}",
+        "-" if s.efficiency is None else f"{s.efficiency:.0%}", _limit(s), f"{s.startup_s:.2f}",
     )  # fmt: skip
     return dict(zip(FIGURES, values, strict=True))
+
+
+def _limit(s: RunSummary) -> str:
+    """`2 processes: 5.00 s`, or - when nothing keeps the strategy from the ideal."""
+    if s.limited_by is None or s.limit_ideal_s is None:
+        return "-"
+    return f"{s.limited_by}: {s.limit_ideal_s:.2f} s"
+
+
+def legend_terms(summaries: Sequence[RunSummary]) -> list[tuple[str, str]]:
+    """Each column of the table and what it means, with the ideal's own figures; the columns
+    this comparison could not measure (no latency, no ideal) are left out."""
+    best = min(
+        (s for s in summaries if s.limit_ideal_s is not None),
+        key=lambda s: s.limit_ideal_s or 0.0,
+        default=None,
+    )
+    if best is None:
+        return [(name, meaning) for name, meaning in LEGEND if name not in UNMEASURED]
+    return [
+        (name, f"{meaning} (here {best.limit_ideal_s:.2f} s = {best.limit_formula})")
+        if name == "efficiency"
+        else (name, meaning)
+        for name, meaning in LEGEND
+    ]
+
+
+def legend(summaries: Sequence[RunSummary]) -> list[str]:
+    """A line per column of the table: what it means, with the ideal's own figures."""
+    width = max(len(name) for name, _ in LEGEND)
+    return [f"{name:<{width}}  {meaning}" for name, meaning in legend_terms(summaries)]
 
 
 def _natural_width(table: Table) -> int:
@@ -89,12 +121,22 @@ def comparison_table(summaries: Sequence[RunSummary], title: str, width: int = 2
 
 
 def print_comparison(
-    summaries: Sequence[RunSummary], sentences: Sequence[str], title: str, console: Console
+    summaries: Sequence[RunSummary],
+    sentences: Sequence[str],
+    title: str,
+    console: Console,
+    *,
+    with_legend: bool = True,
 ) -> None:
-    """The table, then the sentences that explain it (soft-wrapped: a pipe gets whole lines)."""
+    """The table, its legend, then the sentences that explain it (a pipe gets whole lines)."""
     console.print(comparison_table(summaries, title, console.width))
+    whole_lines = not console.is_terminal
+    if with_legend:
+        for line in legend(summaries):
+            console.print(line, style="dim", highlight=False, soft_wrap=whole_lines)
+        console.print()
     for sentence in sentences:
-        console.print(f"- {sentence}", highlight=False, soft_wrap=not console.is_terminal)
+        console.print(f"- {sentence}", highlight=False, soft_wrap=whole_lines)
 
 
 def _jsonable(value: Any) -> Any:

@@ -14,25 +14,31 @@ HEADINGS = {
 }
 
 
+CAPTION = (
+    "cores busy: CPU time over the Total execution time above (1.00 is one core kept busy); "
+    "speedup: sequential's time over the mode's"
+)
+
+
 def heading(mode: str, count: int, workers: int) -> str:
     """What one mode is about to do, in a line."""
     return HEADINGS[mode].format(count=count, workers=workers)
 
 
 def modes_table(measured: GilRun) -> Table:
-    """Wall time, CPU time, CPU utilisation and speedup of every mode."""
+    """CPU time, cores kept busy and speedup of every mode; the wall times are the narrative's
+    `Total execution time` lines above it, so they are not printed twice."""
     title = f"{measured.workers} worker(s), each counting to {measured.count:,}"
-    table = Table(title=title)
+    table = Table(title=title, caption=CAPTION, caption_justify="left")
     table.add_column("mode")
-    for name in ("workers", "wall time", "CPU time", "CPU utilisation", "speedup"):
+    for name in ("workers", "CPU time", "cores busy", "speedup"):
         table.add_column(name, justify="right")
     for result in measured.results:
         table.add_row(
             result.mode,
             workers_cell(result.mode, measured.workers),
-            f"{result.wall_s:.4f} s",
             f"{result.cpu_s:.4f} s",
-            f"{result.utilisation:.0%}",
+            f"{result.utilisation:.2f}",
             f"{measured.speedup(result.mode):.2f}x",
         )
     return table
@@ -52,11 +58,18 @@ def interpreter_table(info: InterpreterInfo) -> Table:
     table.add_column(style="bold")
     table.add_column()
     table.add_row("Python", f"{info.implementation} {info.version}")
-    table.add_row("free-threaded build", "yes" if info.free_threaded_build else "no")
+    table.add_row("free-threaded build", _free_threaded(info))
     table.add_row("GIL enabled", "yes" if info.gil_enabled else "no")
     table.add_row("switch interval", f"{info.switch_interval_s * 1000:g} ms")
     table.add_row("CPU cores", str(info.cpu_count))
     return table
+
+
+def _free_threaded(info: InterpreterInfo) -> str:
+    """Whether this is a free-threaded build, and what one would change."""
+    if info.free_threaded_build:
+        return "yes: threads can run Python on several cores when the GIL is off"
+    return "no (python3.13t and later are: with the GIL off, threads would count in parallel)"
 
 
 def print_table(console: Console, table: Table) -> None:

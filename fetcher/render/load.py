@@ -56,7 +56,8 @@ def render(data: dict[str, Any], console: Console | None = None) -> None:
     """Print the final report from `to_json`'s data."""
     console = console or Console()
     for part in _sections(data):
-        console.print(part)
+        # A pipe gets whole lines: the verdict is a sentence, not a column of fragments.
+        console.print(part, soft_wrap=not console.is_terminal)
 
 
 def _sections(data: dict[str, Any]) -> Iterator[RenderableType]:
@@ -81,15 +82,23 @@ def _summary(data: dict[str, Any]) -> str:
         f"[bold]{data['model']} model[/], {data['client']}, {data['processes']} process(es), "
         f"concurrency {data['concurrency']}"
         + (" [red](interrupted)[/]" if data["interrupted"] else ""),
-        f"requests   {data['requests']:,} in {data['duration_s']:.2f} s "
-        f"= [bold]{data['requests_per_s']:,.1f}/s[/]"
+        f"sent       {data['sent']:,} in {data['sending_s']:.2f} s "
+        f"= [bold]{data['sent_per_s']:,.1f}/s[/]"
         + (f" (target {data['target_rate']:,.1f}/s)" if "target_rate" in data else ""),
+        f"requests   {data['requests']:,} done in {data['duration_s']:.2f} s "
+        f"= {data['requests_per_s']:,.1f}/s"
+        + (
+            f" ({data['drain_s']:.2f} s of it draining the last in flight)"
+            if data["drain_s"] >= 0.01
+            else ""
+        ),
         f"responses  {data['responses']:,} ({_share(data['responses'], data['requests'])}), "
         f"bytes {data['bytes']:,}, unfinished {data['unfinished']:,}",
     ]
     if "late_starts" in data:
         threshold_ms = data["late_start_threshold_ms"]
         lines.append(f"late starts {data['late_starts']:,} (> {threshold_ms:g} ms after due)")
+    lines.append(f"verdict    {data['verdict']}")
     return "\n".join(lines)
 
 

@@ -6,14 +6,15 @@ this module costs nothing and a missing extra is reported only when a chart is a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from fetcher.compare.summary import SweepPoint
+from fetcher.compare.summary import RunSummary, SweepPoint
 from fetcher.compare.timeline import Timeline
 from fetcher.errors import MissingExtraError
+from fetcher.render.timeline import heading
 
 MB = 1024 * 1024
 OK_COLOR, FAILED_COLOR = "tab:blue", "tab:red"
@@ -37,27 +38,31 @@ def _pyplot(feature: str) -> ModuleType:
     return plt
 
 
-def plot_timelines(timelines: Sequence[Timeline], path: Path) -> None:
-    """One subplot per strategy, a lane per worker, a bar per request, on a shared time axis."""
+def plot_timelines(
+    timelines: Sequence[Timeline],
+    path: Path,
+    summaries: Mapping[str, RunSummary] | None = None,
+) -> None:
+    """One subplot per strategy, a lane per worker, a bar per request, each on its own time
+    axis (a 0.2 s run would be a sliver on a 10 s one); titles carry the table's counts."""
     plt = _pyplot("--timeline FILE.png")
     heights = [max(2.0, min(6.0, 0.12 * len(t.lanes) + 1)) for t in timelines]
     figure, axes = plt.subplots(
         len(timelines),
         1,
-        sharex=True,
         squeeze=False,
         figsize=(10, sum(heights) + 0.5),
         gridspec_kw={"height_ratios": heights},
     )
     for ax, line in zip(axes[:, 0], timelines, strict=True):
-        _draw_lanes(ax, line)
-    axes[-1, 0].set_xlabel("seconds since the batch started")
+        _draw_lanes(ax, line, heading(line, (summaries or {}).get(line.strategy)))
+        ax.set_xlabel("seconds since the batch started", fontsize=8)
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
 
 
-def _draw_lanes(ax: Any, line: Timeline) -> None:
+def _draw_lanes(ax: Any, line: Timeline, title: str) -> None:
     """The bars of one timeline, lane 0 at the top."""
     for row, bars in enumerate(line.lanes.values()):
         spans = [(start, max(end - start, 1e-4)) for start, end, _ in bars]
@@ -66,7 +71,8 @@ def _draw_lanes(ax: Any, line: Timeline) -> None:
     ax.set_ylim(len(line.lanes) - 0.5, -0.5)
     ax.set_yticks([])
     ax.set_ylabel(f"{len(line.lanes)} lanes", fontsize=8)
-    ax.set_title(f"{line.strategy}: {line.requests} requests", fontsize=9, loc="left")
+    ax.set_xlim(0, line.end_s or 1e-3)
+    ax.set_title(title, fontsize=9, loc="left")
 
 
 def plot_sweep(points: Sequence[SweepPoint], path: Path) -> None:

@@ -5,12 +5,19 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
 
 from fetcher.compare.stats import ideal_s, percentile
-from fetcher.compare.summary import StrategyRun, combine, summarize, with_speedups
+from fetcher.compare.summary import (
+    StrategyRun,
+    against_ideal,
+    combine,
+    summarize,
+    with_speedups,
+)
 from fetcher.config import FetchConfig
 from fetcher.models import ErrorKind, FetchResult
 from mock_server import MockServer
@@ -32,6 +39,10 @@ JSON_KEYS = {
     "server_peak_in_flight",
     "ideal_s",
     "efficiency",
+    "limited_by",
+    "limit_ideal_s",
+    "limit_formula",
+    "client_peak_in_flight",
 }
 
 
@@ -65,11 +76,21 @@ def test_compare_on_the_embedded_default_end_to_end(tmp_path: Path) -> None:
         assert (record["requests"], record["ok"], record["failed"]) == (12, 12, 0)
     peaks = {name: r["server_peak_in_flight"] for name, r in records.items()}
     assert peaks == {"sequential": 1, "threads": 6, "asyncio-aiohttp": 6, "processes": 2}
-    assert records["threads"]["ideal_s"] == pytest.approx(0.6)
-    assert records["sequential"]["ideal_s"] == pytest.approx(3.6)
+    # One ideal for the comparison: 12 requests, 6 at once, 300 ms each.
+    assert [r["ideal_s"] for r in records.values()] == [pytest.approx(0.6)] * 4
+    limits = {name: (r["limited_by"], r["limit_ideal_s"]) for name, r in records.items()}
+    assert limits == {
+        "sequential": ("1 at a time", pytest.approx(3.6)),
+        "threads": (None, pytest.approx(0.6)),
+        "asyncio-aiohttp": (None, pytest.approx(0.6)),
+        "processes": ("2 processes", pytest.approx(1.8)),
+    }
+    efficiency = {name: r["efficiency"] for name, r in records.items()}
+    assert efficiency["asyncio-aiohttp"] > efficiency["processes"] > efficiency["sequential"]
     rows = list(csv.DictReader(out_csv.open()))
     assert [row["strategy"] for row in rows] == list(records)
     assert all(int(row["requests"]) == 12 for row in rows)
+    assert not re.search(r"^start-up s +time before", done.stdout, re.M)  # --quiet: no legend
 
 
 def test_compare_on_a_url_file_reports_no_server_view(tmp_path: Path, server: MockServer) -> None:
@@ -84,6 +105,9 @@ def test_compare_on_a_url_file_reports_no_server_view(tmp_path: Path, server: Mo
     [record] = json.loads(out_json.read_text())
     assert record["server_peak_in_flight"] is None and record["ideal_s"] is None
     assert record["ok"] == 5
+    # The legend defines what the table shows, and nothing it could not measure.
+    assert re.search(r"^start-up s +time before the first request", done.stdout, re.M)
+    assert not re.search(r"^efficiency +the ideal", done.stdout, re.M)
 
 
 @pytest.mark.parametrize(
@@ -130,6 +154,26 @@ def test_summarize_computes_the_figures_from_the_results() -> None:
     assert summary.ideal_s == pytest.approx(0.3)  # ceil(11 / 4) waves of 0.1 s
     assert summary.efficiency == pytest.approx(0.15)
     assert summary.errors == {"timeout": 1}
+
+
+def test_efficiency_is_against_the_best_ideal_and_ranks_the_rows() -> None:
+    """Every row is measured against the best ideal among them; a strategy whose own limit
+    allows less keeps `limited_by`, the others lose it."""
+    rows = [
+        summary("sequential", 10.3, limit_ideal_s=10.0, limited_by="1 at a time"),
+        summary("asyncio-aiohttp", 0.14, limit_ideal_s=0.1, limited_by="100 in flight"),
+        summary("processes", 5.6, limit_ideal_s=5.0, limited_by="2 processes"),
+    ]
+    ranked = {s.strategy: s for s in against_ideal(rows)}
+    assert {s.ideal_s for s in ranked.values()} == {0.1}
+    assert ranked["asyncio-aiohttp"].efficiency == pytest.approx(0.1 / 0.14)
+    assert ranked["processes"].efficiency == pytest.approx(0.1 / 5.6)
+    limits = {name: s.limited_by for name, s in ranked.items()}
+    assert limits == {
+        "sequential": "1 at a time",
+        "asyncio-aiohttp": None,
+        "processes": "2 processes",
+    }
 
 
 def test_combine_reports_the_median_with_its_range() -> None:

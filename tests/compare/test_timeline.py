@@ -16,7 +16,7 @@ from fetcher.render.plots import plot_timelines
 from fetcher.render.timeline import BUSY, FAILED, render
 from fetcher.strategies import get_strategy
 from mock_server import MockServer
-from tests.conftest import run_fetcher
+from tests.conftest import run_fetcher, summary
 
 HAS_MATPLOTLIB = importlib.util.find_spec("matplotlib") is not None
 
@@ -78,21 +78,34 @@ def test_lanes_are_in_natural_order_and_fold_to_a_few() -> None:
     assert fold(built, 20) == list(built.items())
 
 
-def test_text_rendering_marks_busy_and_failed_cells() -> None:
-    """Each lane is a row of fixed width; busy cells are marked, a failure shows as x."""
+def test_text_rendering_marks_busy_and_failed_cells_on_each_runs_own_axis() -> None:
+    """Each lane is a row of fixed width on its strategy's own axis; a failure shows as x."""
     runs = {
         "threads": [result(0, "t1", 0.0, 0.5), result(1, "t2", 0.5, 1.0, ok=False)],
         "sequential": [result(0, "main", 0.0, 2.0)],
     }
     lines = render(timelines(runs), width=20)
-    assert lines[0].endswith("2.00 s|")
-    assert lines[1] == "threads: 2 workers, 2 requests"
-    rows = [line.split("|")[1] for line in lines if line.startswith("  ") and "|" in line][1:]
+    axes = [line for line in lines if line.strip().startswith("|0 s")]
+    assert [axis.rsplit(" ", 2)[-2] for axis in axes] == ["1.00", "2.00"]
+    assert "threads: 2 workers ran 2 requests" in lines
+    rows = [line.split("|")[1] for line in lines if line.startswith("  ") and "|0 s" not in line]
     assert len(rows) == 3 and all(len(row) == 20 for row in rows)
     t1, t2, main = rows
-    assert t1.startswith(BUSY * 5) and FAILED not in t1
+    # t1 was busy for the first half of threads' own 1 s axis, not a quarter of a shared 2 s.
+    assert t1.startswith(BUSY * 10) and t1.endswith(".") and FAILED not in t1
     assert FAILED in t2 and t2.startswith(".")
     assert set(main) == {BUSY}
+
+
+def test_headings_give_the_tables_counts() -> None:
+    """A heading's workers and peak in flight are the table's, not the lanes it drew."""
+    runs = {"threads": [result(0, "t1", 0.0, 0.5), result(1, "t2", 0.5, 1.0)]}
+    table = {"threads": summary("threads", workers=100, server_peak_in_flight=92)}
+    lines = render(timelines(runs), table)
+    assert (
+        "threads: 100 workers (2 ran requests), 2 requests, the server saw 92 in flight at most"
+        in lines
+    )
 
 
 @pytest.mark.skipif(not HAS_MATPLOTLIB, reason="needs the plot extra")
@@ -115,8 +128,8 @@ def test_compare_prints_a_text_timeline_end_to_end() -> None:
         *("--strategies", "sequential,asyncio-aiohttp", "--timeline", "--quiet"),
     )
     assert done.returncode == 0, done.stderr
-    assert "sequential: 1 workers, 8 requests" in done.stdout
-    assert "asyncio-aiohttp: 8 workers, 8 requests" in done.stdout
+    assert "sequential: 1 worker, 8 requests, the server saw 1 in flight at most" in done.stdout
+    assert "asyncio-aiohttp: 8 workers, 8 requests, the server saw 8 in flight" in done.stdout
 
 
 def test_timeline_refuses_a_file_that_is_not_png() -> None:

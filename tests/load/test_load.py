@@ -126,7 +126,24 @@ def test_json_report_has_the_documented_keys(server: MockServer, tmp_path: Path)
     assert {"target_rate", "late_starts", "latency_uncorrected_ms"} <= set(opened)
     assert set(opened["latency_uncorrected_ms"]) >= LATENCY_KEYS
     assert "target_rate" not in closed
+    # The verdict: whether the asked rate was reached, and what limited the run.
+    assert isinstance(opened["target_reached"], bool) and opened["limited_by"]
+    assert "target_reached" not in closed and closed["limited_by"] in ("target", "generator_cpu")
+    for data in (closed, opened):
+        assert data["sent"] == 20 and data["sending_s"] <= data["duration_s"]
+        assert sum(point["responses"] for point in data["series"]) == 20
     json.dumps(opened)
+
+
+def test_the_rate_is_over_the_sending_window_and_the_drain_is_shown_apart(
+    server: MockServer,
+) -> None:
+    """A 1 s run of 300 ms requests: the rate counts the 1 s it sent in, not the drain after."""
+    urls = tuple(server.url_for(f"/items/{i}?latency=300ms") for i in range(10))
+    data = to_json(run_load(LoadConfig(urls=urls, concurrency=4, duration_s=1.0)))
+    assert 1.0 <= data["sending_s"] < 1.3
+    assert data["drain_s"] > 0.05  # the last requests still had their 300 ms to run
+    assert data["unfinished"] == 0 and data["requests"] == data["sent"]
 
 
 def test_csv_has_one_row_per_request(server: MockServer, tmp_path: Path) -> None:

@@ -12,17 +12,20 @@ from typing import Any
 import pytest
 
 from fetcher.cli import exits
-from fetcher.compare.summary import RunSummary, StrategyRun
+from fetcher.compare.summary import RunSummary, StrategyRun, SweepPoint
 from fetcher.errors import MissingExtraError
 from fetcher.models import ErrorKind, FetchResult
-from fetcher.render.compare import figures
+from fetcher.render.compare import figures, legend_terms
 from fetcher.render.html import (
     compare_data,
     compare_page,
+    load_page,
     read_data,
+    sweep_data,
+    sweep_page,
 )
 from fetcher.render.html.draw import require_html, tidy
-from tests.conftest import run_fetcher
+from tests.conftest import run_fetcher, summary
 from tests.render.conftest import COMPARE_COUNT, COMPARE_STRATEGIES, resource_references
 
 pytest.importorskip("vl_convert", reason="the HTML report needs the html extra")
@@ -40,11 +43,10 @@ def _result(index: int, worker: str, start_s: float, **changes: Any) -> FetchRes
 
 def _summary(strategy: str, results: list[FetchResult]) -> RunSummary:
     ok = sum(r.ok for r in results)
-    return RunSummary(
-        strategy=strategy, requests=len(results), ok=ok, failed=len(results) - ok, wall_s=0.25,
-        requests_per_s=12.0, p50_ms=100.0, p95_ms=100.0, p99_ms=float("nan"), cpu_s=0.01,
-        peak_rss_bytes=40 << 20, workers=2, startup_s=0.0, server_peak_in_flight=2,
-        ideal_s=0.2, efficiency=0.8,
+    return summary(
+        strategy, 0.25, requests=len(results), ok=ok, failed=len(results) - ok,
+        p99_ms=float("nan"), server_peak_in_flight=2, ideal_s=0.2, efficiency=0.8,
+        limited_by="2 workers", limit_ideal_s=0.2, limit_formula="ceil(3 / 2 at once) x 100 ms",
     )  # fmt: skip
 
 
@@ -57,14 +59,13 @@ RUNS = {
     "asyncio-aiohttp": [_result(0, "task-0", 0.0), _result(1, "task-1", 0.0)],
 }
 SENTENCES = ["threads <waited> & overlapped", "asyncio-aiohttp did too"]
-LEGEND = {"wall s": "from the first request to the last result"}
 
 
 def _page() -> tuple[dict[str, Any], str]:
     summaries = [_summary(name, results) for name, results in RUNS.items()]
     runs = {name: StrategyRun(name, results, 0.25, 0.01, 1, 2) for name, results in RUNS.items()}
     runs["threads"] = replace(runs["threads"], server_in_flight=((0.0, 1), (0.01, 2), (0.2, 0)))
-    data = compare_data(summaries, runs, SENTENCES, "a <small> batch", LEGEND)
+    data = compare_data(summaries, runs, SENTENCES, "a <small> batch")
     return data, compare_page(data)
 
 
@@ -93,10 +94,13 @@ def test_compare_page_shows_the_table_legend_and_sentences_as_the_terminal_does(
     data, page = _page()
     for row in data["table"]["rows"]:
         assert "".join(f"<td>{escape(cell)}</td>" for cell in row[1:]) in page
-    summary = _summary("threads", RUNS["threads"])
-    assert list(figures(summary).values()) == data["table"]["rows"][0][1:]
+    summaries = [_summary(name, results) for name, results in RUNS.items()]
+    assert list(figures(summaries[0]).values()) == data["table"]["rows"][0][1:]
     assert escape(SENTENCES[0]) in page and SENTENCES[0] not in page
-    assert "<dt>wall s</dt>" in page and escape("a <small> batch") in page
+    for name, meaning in legend_terms(summaries):
+        assert f"<dt>{escape(name)}</dt><dd>{escape(meaning)}</dd>" in page
+    assert "here 0.20 s = ceil(3 / 2 at once) x 100 ms" in page
+    assert escape("a <small> batch") in page
 
 
 def test_page_embeds_the_data_it_was_drawn_from() -> None:
@@ -133,9 +137,9 @@ def test_compare_report_of_a_real_run_draws_every_request(reports: dict[str, Pat
     data = read_data(page)
     assert list(data["runs"]) == list(COMPARE_STRATEGIES)
     assert len(_labels(page)) == COMPARE_COUNT * len(COMPARE_STRATEGIES)
-    for run, summary in zip(data["runs"].values(), data["summaries"], strict=True):
+    for run, record in zip(data["runs"].values(), data["summaries"], strict=True):
         peaks = [peak for _, peak in run["server_in_flight"]]
-        assert max(peaks) == summary["server_peak_in_flight"]
+        assert max(peaks) == record["server_peak_in_flight"]
     assert page.count(">in flight (server)</text>") == len(COMPARE_STRATEGIES)
 
 
@@ -163,3 +167,41 @@ def test_a_report_with_nowhere_to_go_is_refused_before_the_run(
     assert done.returncode == exits.USAGE
     problem = f"--html {target}: there is no folder {target.parent} to write it in"
     assert done.stderr.strip().splitlines() == [f"fetcher {command}: error: {problem}"]
+
+
+def test_sweep_page_draws_each_point_in_both_charts() -> None:
+    """Wall time and memory: a labelled point per strategy and worker count, and the table."""
+    points = [
+        SweepPoint("sequential", 1, 4, 4, 0.4, 0.01, 30 << 20, 1),
+        SweepPoint("threads", 1, 4, 4, 0.4, 0.01, 31 << 20, 1),
+        SweepPoint("threads", 4, 4, 3, 0.1, 0.02, 33 << 20, 4),
+    ]
+    page = sweep_page(sweep_data(points, "4 requests"))
+    assert "threads with 4 workers: 0.10 s" in page
+    assert "threads with 4 workers: 33 MB" in page
+    assert len(re.findall(r'aria-label="\w+ with \d workers: ', page)) == 2 * len(points)
+    assert "<td>0.10 / 33 (1 failed)</td>" in page
+    assert read_data(page)["points"][2]["ok"] == 3
+
+
+def test_load_page_shows_the_verdict_spectrum_and_series(reports: dict[str, Path]) -> None:
+    """From a real run's data: the verdict as the terminal words it, every spectrum point and
+    every interval of the series drawn."""
+    data = read_data(reports["load"].read_text(encoding="utf-8"))
+    page = load_page(data)
+    assert f'<p class="verdict">{escape(data["verdict"])}</p>' in page
+    spectrum = data["latency_spectrum_ms"]
+    assert len(re.findall(r'aria-label="latency: p[\d.]+ = ', page)) == len(spectrum)
+    assert f"latency: p100 = {spectrum[-1]['ms']:,.3f} ms" in page
+    rates = re.findall(r'aria-label="[\d.]+ to [\d.]+ s: ([\d,]+) responses/s"', page)
+    assert len(rates) == len(data["series"]) > 0
+    first = data["series"][0]["responses"] / data["series_interval_s"]
+    assert rates[0] == f"{first:,.0f}"
+
+
+def test_load_page_without_responses_says_so(reports: dict[str, Path]) -> None:
+    """No response, no latency charts: a sentence says why instead."""
+    data = read_data(reports["load"].read_text(encoding="utf-8"))
+    page = load_page({**data, "responses": 0, "status": {}, "errors": {"connection_refused": 9}})
+    assert "No request got a response" in page
+    assert "latency by percentile" not in page and "connection_refused" in page

@@ -187,10 +187,10 @@ def histogram(title: str, rows: Sequence[Row]) -> Spec:
     }
 
 
-def throughput(title: str, rows: Sequence[Row]) -> Spec:
-    """Requests and errors finished per second, interval by interval (`t_s`, `per_s`)."""
+def over_time(title: str, rows: Sequence[Row], y_title: str) -> Spec:
+    """A value per interval of the run (`t_s`, `value`), a line per `series`."""
     return {
-        **_frame(title, rows, WIDTH, 160),
+        **_frame(title, rows, WIDTH, 140),
         "encoding": {
             "x": {
                 "field": "t_s",
@@ -198,13 +198,8 @@ def throughput(title: str, rows: Sequence[Row]) -> Spec:
                 "title": "seconds into the run",
                 "scale": {"zero": True},
             },
-            "y": {"field": "per_s", "type": "quantitative", "title": "per second"},
-            "color": {
-                "field": "series",
-                "type": "nominal",
-                "title": None,
-                "scale": {"domain": ["requests", "errors"], "range": [OK, FAILED]},
-            },
+            "y": {"field": "value", "type": "quantitative", "title": y_title},
+            "color": {"field": "series", "type": "nominal", "title": None},
         },
         "layer": _line_with_points("step-before"),
     }

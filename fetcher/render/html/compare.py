@@ -14,7 +14,7 @@ from typing import Any
 from fetcher.compare.summary import RunSummary, StrategyRun
 from fetcher.compare.timeline import lanes
 from fetcher.models import FetchResult
-from fetcher.render.compare import FIGURES, figures
+from fetcher.render.compare import FIGURES, figures, legend_terms
 from fetcher.render.html import charts, draw, page
 
 MB = 1024 * 1024
@@ -25,9 +25,9 @@ def compare_data(
     runs: Mapping[str, StrategyRun],
     sentences: Sequence[str],
     title: str,
-    legend: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
-    """Everything the compare page shows, as JSON-ready data."""
+    """Everything the compare page shows, as JSON-ready data; the table's cells and legend are
+    the terminal's own."""
     return {
         "command": "compare",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -36,7 +36,7 @@ def compare_data(
             "columns": ["strategy", *FIGURES],
             "rows": [[s.strategy, *figures(s).values()] for s in summaries],
         },
-        "legend": dict(legend or {}),
+        "legend": dict(legend_terms(summaries)),
         "sentences": list(sentences),
         "summaries": [s.to_json() for s in summaries],
         "runs": {name: _run(run) for name, run in runs.items()},

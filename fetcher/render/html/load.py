@@ -1,5 +1,6 @@
-"""`fetcher load --html`: the verdict, the settings, throughput over time, latency by percentile
-(corrected and uncorrected, on HdrHistogram's axes), the histogram, statuses and errors.
+"""`fetcher load --html`: the verdict, the settings, latency by percentile (corrected and
+uncorrected, on HdrHistogram's axes), the histogram, throughput and latency over time, statuses
+and errors.
 
 The page is drawn from the report's data alone (`fetcher.load.report.to_json`), the same data
 the terminal report and `--json` use.
@@ -44,34 +45,35 @@ def _sections(data: Mapping[str, Any]) -> Iterator[str]:
         yield page.section("Latency", _latency_table(data), *_latency_charts(data))
     else:
         yield page.section("Latency", page.paragraph("No request got a response: no latency."))
-    yield page.section("Over time", *_throughput(data))
+    yield page.section("Over time", *_over_time(data))
     yield page.section("Statuses and errors", *_counts(data))
     if "server" in data:
         yield page.section("The server's view (/stats)", _server_table(data["server"]))
 
 
 def _verdict(data: Mapping[str, Any]) -> Iterator[str]:
-    """The verdict, where the run gave one."""
-    if "target_reached" not in data:
-        return
-    reached = "reached" if data["target_reached"] else "not reached"
-    limited = data.get("limited_by")
-    text = f"Target rate {reached}" + (f": limited by {limited}" if limited else "") + "."
-    yield page.paragraph(text, "verdict")
+    """The verdict, in the words the terminal report uses, where the run gave one."""
+    if "verdict" in data:
+        yield page.paragraph(data["verdict"], "verdict")
 
 
 def _figures(data: Mapping[str, Any]) -> str:
     rows = [
-        ["requests", f"{data['requests']:,}"],
-        ["duration", f"{data['duration_s']:.2f} s"],
+        ["sent", f"{data['sent']:,} in {data['sending_s']:.2f} s = {data['sent_per_s']:,.1f}/s"],
+        ["done", f"{data['requests']:,} in {data['duration_s']:.2f} s"],
         ["achieved rate", f"{data['requests_per_s']:,.1f}/s"],
+        ["draining", f"{data['drain_s']:.2f} s"],
         ["responses", f"{data['responses']:,} ({_share(data['responses'], data['requests'])})"],
         ["bytes", f"{data['bytes']:,}"],
         ["unfinished", f"{data['unfinished']:,}"],
     ]
+    if "target_rate" in data:
+        reached = "yes" if data.get("target_reached") else "no"
+        rows.append(["target reached", f"{reached} (target {data['target_rate']:,g}/s)"])
     if "late_starts" in data:
         threshold = f"> {data['late_start_threshold_ms']:g} ms after due"
         rows.append(["late starts", f"{data['late_starts']:,} ({threshold})"])
+    rows.append(["limited by", data.get("limited_by") or "-"])
     if data["interrupted"]:
         rows.append(["interrupted", "yes: the figures cover the run up to Ctrl-C"])
     return page.table(["", "value"], rows)
@@ -139,21 +141,29 @@ def _buckets(rows: Sequence[Mapping[str, Any]], low: float) -> Iterator[dict[str
         low = high
 
 
-def _throughput(data: Mapping[str, Any]) -> Iterator[str]:
-    """Requests and errors per second, interval by interval."""
-    series = data.get("throughput", {})
-    if not series.get("t_s"):
-        yield page.paragraph("No throughput over time was recorded.")
+def _over_time(data: Mapping[str, Any]) -> Iterator[str]:
+    """Responses per second and their mean latency, interval by interval (the series the
+    verdict reads)."""
+    interval_s, series = data["series_interval_s"], data["series"]
+    if not series:
+        yield page.paragraph("The run was too short to record anything over time.")
         return
-    rows = []
-    for name in ("requests", "errors"):
-        before_s = 0.0
-        for t_s, count in zip(series["t_s"], series[name], strict=True):
-            per_s = count / (t_s - before_s) if t_s > before_s else 0.0
-            label = f"{name} from {before_s:.1f} to {t_s:.1f} s: {count:,} ({per_s:,.0f}/s)"
-            rows.append({"series": name, "t_s": t_s, "per_s": per_s, "label": label})
-            before_s = t_s
-    yield page.figure(draw.svg(charts.throughput("requests and errors finished per second", rows)))
+    rates, means = [], []
+    for k, point in enumerate(series):
+        t_s = round((k + 1) * interval_s, 3)
+        per_s = point["responses"] / interval_s
+        window = f"{t_s - interval_s:g} to {t_s:g} s"
+        rates.append(_timed("responses", t_s, per_s, f"{window}: {per_s:,.0f} responses/s"))
+        if point["mean_ms"] is not None:
+            label = f"{window}: mean latency {point['mean_ms']:,.3f} ms"
+            means.append(_timed("mean latency", t_s, point["mean_ms"], label))
+    yield page.figure(draw.svg(charts.over_time("throughput", rates, "responses per second")))
+    if means:
+        yield page.figure(draw.svg(charts.over_time("latency over time", means, "mean, ms")))
+
+
+def _timed(series: str, t_s: float, value: float, label: str) -> dict[str, Any]:
+    return {"series": series, "t_s": t_s, "value": value, "label": label}
 
 
 def _counts(data: Mapping[str, Any]) -> Iterator[str]:

@@ -1,0 +1,113 @@
+"""What limited a `fetcher load` run, with the evidence, in the report's words.
+
+A load test that misses its target rate (or moves less load than asked) was held back by one of
+four things: the generator's own CPU (it could not send faster), the cap on requests in flight
+(`-c`: every slot was waiting on an answer), the target (its latency grew as requests piled up),
+or the machine (other programs held the cores the generator needed to keep its schedule). Each
+leaves a trace in what the run measured; the verdict names the one the trace shows, quotes it,
+and says what to try.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fetcher.load.results import LoadResult
+
+# The rate counts as reached within this share of the target, with this few late starts.
+RATE_REACHED = 0.98
+LATE_SHARE_OK = 0.01
+# A generator using this much of a core (CPU time over elapsed time) was the bottleneck.
+CPU_BOUND = 0.9
+# Latency "rose" when the last quarter's mean is this many times the first quarter's, and more
+# than RISE_MIN_MS above it.
+RISE_RATIO = 2.0
+RISE_MIN_MS = 5.0
+# Other programs were competing for the cores at this 1-minute load average per core.
+BUSY_LOAD_PER_CORE = 0.5
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether the target rate was reached, what limited the run, and the sentence saying so."""
+
+    target_reached: bool | None
+    limited_by: str
+    text: str
+
+
+def verdict(result: LoadResult, interval_s: float, load_per_core: float | None = None) -> Verdict:
+    """The verdict of a run; `interval_s` is the spacing of its latency series, and
+    `load_per_core` the machine's load average over its cores at the end, where known."""
+    config = result.config
+    first_ms, last_ms = latency_trend_ms(result.series, result.sending_s, interval_s)
+    rising = last_ms >= first_ms * RISE_RATIO and last_ms - first_ms > RISE_MIN_MS
+    cap_full = result.peak_in_flight >= config.concurrency
+    cpu = result.generator_cpu
+    if config.rate is None:
+        return _closed(result, cpu)
+    rate = result.sent / result.sending_s if result.sending_s > 0 else 0.0
+    late = result.late_starts / result.sent if result.sent else 0.0
+    shortfall = f"{rate:,.0f}/s of the {config.rate:,.0f}/s asked, {late:.2%} of starts late"
+    if rate >= config.rate * RATE_REACHED and late < LATE_SHARE_OK:
+        return Verdict(True, "none", f"target reached: {shortfall}.")
+    if cpu >= CPU_BOUND:
+        return Verdict(False, "generator_cpu", f"target not reached ({shortfall}): " + _cpu(cpu))
+    if cap_full and not rising:
+        need = config.rate * last_ms / 1000
+        text = (
+            f"target not reached ({shortfall}): limited by the cap on requests in flight: all "
+            f"{config.concurrency} were waiting on answers ({last_ms:,.1f} ms each; "
+            f"{config.rate:,.0f}/s needs about {need:,.0f} in flight); raise -c."
+        )
+        return Verdict(False, "in_flight_cap", text)
+    if not rising and load_per_core is not None and load_per_core >= BUSY_LOAD_PER_CORE:
+        text = (
+            f"target not reached ({shortfall}): the generator fell behind its schedule while "
+            f"using {cpu:.0%} of a core, with {result.peak_in_flight:,} of {config.concurrency:,} "
+            f"in flight and the target's latency steady: other programs held the cores (load "
+            f"average {load_per_core:.1f} per core). Run it on a quieter machine."
+        )
+        return Verdict(False, "machine", text)
+    answered = result.requests / result.duration_s if result.duration_s > 0 else 0.0
+    text = (
+        f"target not reached ({shortfall}): limited by the target: its latency went from "
+        f"{first_ms:,.1f} ms to {last_ms:,.1f} ms as requests piled up ({result.peak_in_flight:,} "
+        f"in flight at most) and it answered {answered:,.0f}/s; the generator used {cpu:.0%} of "
+        "a core. Try a lower --rate."
+    )
+    return Verdict(False, "target", text)
+
+
+def _closed(result: LoadResult, cpu: float) -> Verdict:
+    """The closed model asks for no rate: was the generator or the target the limit?"""
+    if cpu >= CPU_BOUND:
+        return Verdict(None, "generator_cpu", _cpu(cpu))
+    connections = result.config.concurrency
+    text = (
+        f"limited by the target: the generator used {cpu:.0%} of a core, so its "
+        f"{connections} connections were each waiting on the target's answers; raise -c to "
+        "press harder."
+    )
+    return Verdict(None, "target", text)
+
+
+def _cpu(cpu: float) -> str:
+    return (
+        f"limited by the generator's CPU: it used {cpu:.0%} of a core, so it could not send "
+        "faster; add --processes (a generator per core), or use a lighter client."
+    )
+
+
+def latency_trend_ms(
+    series: tuple[tuple[int, int], ...], sending_s: float, interval_s: float
+) -> tuple[float, float]:
+    """Mean latency (ms) of the sending window's first quarter and of its last quarter."""
+    window = [point for i, point in enumerate(series) if i * interval_s < sending_s] or list(series)
+    quarter = max(1, len(window) // 4)
+    return _mean_ms(window[:quarter]), _mean_ms(window[-quarter:])
+
+
+def _mean_ms(points: list[tuple[int, int]]) -> float:
+    count = sum(n for n, _ in points)
+    return sum(total for _, total in points) / count / 1000 if count else 0.0

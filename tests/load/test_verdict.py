@@ -1,0 +1,96 @@
+"""The load verdict: each limit is named when its trace is in the run, with the figure behind it.
+Results here are fabricated; tests/load/test_load.py checks the verdict of real runs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fetcher.load.config import LoadConfig
+from fetcher.load.results import LoadResult, new_histogram
+from fetcher.load.verdict import latency_trend_ms, verdict
+
+INTERVAL_S = 0.25
+STEADY = ((1000, 1000 * 2000),) * 12  # 1,000 responses per interval at 2 ms each
+
+
+def run(rate: float | None = 1000.0, concurrency: int = 100, **figures: Any) -> LoadResult:
+    """A 3 s run that sent what it was asked, on a steady target, unless `figures` say else."""
+    config = LoadConfig(urls=("http://127.0.0.1:1/",), rate=rate, concurrency=concurrency)
+    values: dict[str, Any] = {
+        "config": config,
+        "requests": 3000,
+        "unfinished": 0,
+        "duration_s": 3.0,
+        "nbytes": 0,
+        "late_starts": 0,
+        "status": {200: 3000},
+        "errors": {},
+        "latency": new_histogram(),
+        "uncorrected": new_histogram(),
+        "start_lag": new_histogram(),
+        "interrupted": False,
+        "per_process": (3000,),
+        "sent": 3000,
+        "sending_s": 3.0,
+        "generator_cpu": 0.3,
+        "peak_in_flight": 5,
+        "series": STEADY,
+    }
+    return LoadResult(**{**values, **figures})
+
+
+def test_a_rate_kept_with_few_late_starts_is_reached() -> None:
+    """3,000 sent in 3 s at 1,000/s asked, no late starts: reached, limited by nothing."""
+    judged = verdict(run(), INTERVAL_S)
+    assert (judged.target_reached, judged.limited_by) == (True, "none")
+    assert "1,000/s of the 1,000/s asked, 0.00% of starts late" in judged.text
+
+
+def test_a_busy_generator_is_named_with_its_cpu() -> None:
+    """A generator at 97% of a core fell behind by itself: add processes."""
+    judged = verdict(run(sent=2100, late_starts=900, generator_cpu=0.97), INTERVAL_S)
+    assert (judged.target_reached, judged.limited_by) == (False, "generator_cpu")
+    assert "700/s of the 1,000/s asked" in judged.text and "97% of a core" in judged.text
+    assert "--processes" in judged.text
+
+
+def test_a_full_in_flight_cap_with_steady_latency_says_raise_c() -> None:
+    """Every slot busy while the target's latency held: the cap is too small for rate x latency."""
+    slow = ((100, 100 * 200_000),) * 12  # 200 ms each, steady
+    figures = {"sent": 1500, "late_starts": 1400, "peak_in_flight": 100, "series": slow}
+    judged = verdict(run(concurrency=100, **figures), INTERVAL_S)
+    assert judged.limited_by == "in_flight_cap"
+    assert "all 100 were waiting on answers (200.0 ms each" in judged.text
+    assert "needs about 200 in flight); raise -c" in judged.text
+
+
+def test_a_target_whose_latency_rose_is_named() -> None:
+    """Latency climbing from 2 ms to 400 ms while requests piled up: the target is the limit."""
+    rising = ((500, 500 * 2000),) * 3 + ((300, 300 * 100_000),) * 6 + ((100, 100 * 400_000),) * 3
+    figures = {"sent": 2000, "late_starts": 800, "peak_in_flight": 100, "series": rising}
+    judged = verdict(run(concurrency=100, **figures), INTERVAL_S)
+    assert judged.limited_by == "target"
+    assert "latency went from 2.0 ms to 400.0 ms" in judged.text and "lower --rate" in judged.text
+
+
+def test_late_starts_with_nothing_else_to_blame_point_at_a_busy_machine() -> None:
+    """Steady target, idle generator, free slots, yet late: other programs held the cores."""
+    figures = {"sent": 2990, "late_starts": 120}
+    judged = verdict(run(**figures), INTERVAL_S, load_per_core=1.4)
+    assert judged.limited_by == "machine"
+    assert "load average 1.4 per core" in judged.text
+    assert verdict(run(**figures), INTERVAL_S, load_per_core=0.1).limited_by == "target"
+
+
+def test_the_closed_model_says_whether_the_generator_or_the_target_set_the_pace() -> None:
+    """No rate asked, so no target to reach; the limit is still named."""
+    busy = verdict(run(rate=None, generator_cpu=0.95), INTERVAL_S)
+    assert (busy.target_reached, busy.limited_by) == (None, "generator_cpu")
+    idle = verdict(run(rate=None, concurrency=64), INTERVAL_S)
+    assert idle.limited_by == "target" and "its 64 connections were each waiting" in idle.text
+
+
+def test_the_latency_trend_reads_the_sending_window_only() -> None:
+    """Intervals after sending stopped (the drain) do not count as the last quarter."""
+    series = ((10, 10 * 1000),) * 8 + ((1, 1 * 900_000),) * 4
+    assert latency_trend_ms(series, sending_s=2.0, interval_s=INTERVAL_S) == (1.0, 1.0)
