@@ -47,6 +47,13 @@ def fresh_server() -> Iterator[MockServer]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def tls_server() -> Iterator[MockServer]:
+    """One HTTPS mock server for the session; `ca_path` is the CA bundle that trusts it."""
+    with launch(seed=1, tls=True) as running:
+        yield running
+
+
 def closed_port() -> int:
     """A port on 127.0.0.1 that nothing listens on."""
     with socket.socket() as sock:
