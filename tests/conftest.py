@@ -101,13 +101,18 @@ def start(argv: Sequence[str], **options: Any) -> subprocess.Popen[str]:
 
 
 def run_fetcher(
-    *args: str, stdin: str | None = None, cwd: str | None = None, timeout_s: float = 180
+    *args: str,
+    stdin: str | None = None,
+    cwd: str | None = None,
+    timeout_s: float = 180,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m fetcher ARGS` as a user would, to its end, capturing what it prints."""
     return subprocess.run(
         [*FETCHER, *args],
         input=stdin,
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout_s,
