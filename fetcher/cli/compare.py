@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         open_batch(args, DEFAULT_COUNT, DEFAULT_LATENCY) as batch,
         progress_bars(args.quiet) as bars,
     ):
+        config = batch.trusted_by(config)
         summaries, runs = compare(
             batch.urls,
             args.strategies,

@@ -31,6 +31,7 @@ def explain(
             _processes(by_name) if cpu_ms <= 0 else None,
             _hybrid(by_name),
             _httpx(by_name),
+            _handshakes(summaries),
             _failures(summaries),
         )
         if sentence
@@ -194,3 +195,29 @@ def _failures(summaries: Sequence[RunSummary]) -> str | None:
         f"{worst.strategy} had {worst.failed} failed requests ({kinds}); "
         "failures are results, not crashes."
     )
+
+
+def _handshakes(summaries: Sequence[RunSummary]) -> str | None:
+    """Over TLS, when handshakes were paid for half the requests or more, by whom and why."""
+    counted = [s for s in summaries if s.handshakes and s.requests]
+    heavy = [s for s in counted if 2 * (s.handshakes or 0) >= s.requests]
+    if not heavy:
+        return None
+    named = ", ".join(f"{s.strategy} {s.handshakes} for {s.requests}" for s in heavy[:3])
+    # A worker keeps its connection; more handshakes than workers means connections were not kept.
+    why = (
+        "a connection per request (--no-keepalive, or a new session each time) pays one every time"
+        if any((s.handshakes or 0) > s.workers for s in heavy)
+        else "each worker opened its own connection and the batch was too short to reuse it much"
+    )
+    text = (
+        f"TLS handshakes were paid for most requests ({named}): {why}, and each costs about 1 ms "
+        "of CPU at each end (scripts/bench_tls.py)"
+    )
+    thrifty = min(counted, key=lambda s: (s.handshakes or 0) / s.requests)
+    if thrifty not in heavy:
+        text += (
+            f", where {thrifty.strategy} kept its connections alive: {thrifty.handshakes} "
+            f"for {thrifty.requests} requests"
+        )
+    return text + "."

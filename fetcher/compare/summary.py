@@ -27,6 +27,9 @@ class StrategyRun:
     cpu_s: float
     peak_rss_bytes: int
     server_peak_in_flight: int | None
+    # What the bundled server counted: connections opened, and full TLS handshakes among them.
+    server_connections: int | None = None
+    server_handshakes: int | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,9 @@ class RunSummary:
     wall_min_s: float | None = None
     wall_max_s: float | None = None
     speedup: float | None = None
+    # New connections and full TLS handshakes, as the bundled server counted them.
+    connections: int | None = None
+    handshakes: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The record `--json` writes and `--csv` flattens."""
@@ -123,6 +129,8 @@ def summarize(run: StrategyRun, config: FetchConfig, latency_s: float | None) ->
         ideal_s=ideal,
         efficiency=None if ideal is None or run.wall_s <= 0 else ideal / run.wall_s,
         errors=dict(Counter(str(r.error) for r in results if r.error is not None)),
+        connections=run.server_connections,
+        handshakes=run.server_handshakes,
     )
 
 

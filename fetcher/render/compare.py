@@ -35,6 +35,13 @@ FIGURES = (
     "wall s", "speedup", "req/s", *PERCENTILES, "ok/failed", "CPU s", "peak MB", "workers",
     "in flight", "ideal s", "efficiency", "start-up s",
 )  # fmt: skip
+# Shown when the batch went over TLS to the bundled server, which counts them.
+TLS_FIGURES = ("new conns", "handshakes")
+TLS_DEFINITIONS = {
+    "new conns": "connections the server saw opened; a kept-alive one serves many requests",
+    "handshakes": "full TLS handshakes the server completed, about 1 ms of CPU at each end "
+    "(scripts/bench_tls.py)",
+}
 
 
 def _figures(s: RunSummary) -> dict[str, str]:
@@ -47,7 +54,13 @@ def _figures(s: RunSummary) -> dict[str, str]:
         "-" if s.ideal_s is None else f"{s.ideal_s:.2f}",
         "-" if s.efficiency is None else f"{s.efficiency:.0%}", f"{s.startup_s:.2f}",
     )  # fmt: skip
-    return dict(zip(FIGURES, values, strict=True))
+    tls = ("-" if value is None else str(value) for value in (s.connections, s.handshakes))
+    return dict(zip(FIGURES + TLS_FIGURES, (*values, *tls), strict=True))
+
+
+def over_tls(summaries: Sequence[RunSummary]) -> bool:
+    """True when the server counted TLS handshakes: the TLS columns have something to say."""
+    return any(s.handshakes for s in summaries)
 
 
 def _natural_width(table: Table) -> int:
@@ -66,9 +79,10 @@ def _table(title: str) -> Table:
 def comparison_table(summaries: Sequence[RunSummary], title: str, width: int = 200) -> Table:
     """A row per strategy when `width` allows it, else a column per strategy (80 columns)."""
     figures = [_figures(s) for s in summaries]
+    names = FIGURES + TLS_FIGURES if over_tls(summaries) else FIGURES
     wide = _table(title)
     wide.add_column("strategy")
-    headers = [name for name in FIGURES if name not in PERCENTILES[1:]]
+    headers = [name for name in names if name not in PERCENTILES[1:]]
     for header in headers:
         wide.add_column("p50/p95/p99 ms" if header == PERCENTILES[0] else header, justify="right")
     for s, each in zip(summaries, figures, strict=True):
@@ -83,7 +97,7 @@ def comparison_table(summaries: Sequence[RunSummary], title: str, width: int = 2
     for s in summaries:
         # Break names at their hyphen, so six strategies fit side by side in 80 columns.
         tall.add_column(s.strategy.replace("-", "-\n"), justify="right")
-    for name in FIGURES:
+    for name in names:
         tall.add_row(name, *(each[name] for each in figures))
     return tall
 
@@ -93,6 +107,9 @@ def print_comparison(
 ) -> None:
     """The table, then the sentences that explain it (soft-wrapped: a pipe gets whole lines)."""
     console.print(comparison_table(summaries, title, console.width))
+    if over_tls(summaries):
+        for name, meaning in TLS_DEFINITIONS.items():
+            console.print(f"{name}: {meaning}", highlight=False, soft_wrap=not console.is_terminal)
     for sentence in sentences:
         console.print(f"- {sentence}", highlight=False, soft_wrap=not console.is_terminal)
 
