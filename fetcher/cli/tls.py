@@ -11,7 +11,6 @@ import sys
 
 from fetcher.config import TLS
 from fetcher.errors import FetcherError
-from fetcher.policy.tls import client_context, trust_source
 
 INSECURE_WARNING = (
     "warning: --insecure: server certificates are not checked (for a test server only)"
@@ -40,6 +39,9 @@ def add_tls_options(parser: argparse.ArgumentParser, *, keepalive: bool = True) 
 
 def tls_from_args(args: argparse.Namespace) -> TLS:
     """The TLS settings the flags ask for; warns on stderr, once, when nothing is verified."""
+    # Here, not at the top: building a parser (`--help`) need not load ssl and certifi.
+    from fetcher.policy.tls import client_context, trust_source
+
     tls = TLS(ca_bundle=args.ca_bundle, verify=not args.insecure)
     if not tls.verify:
         print(INSECURE_WARNING, file=sys.stderr, flush=True)
