@@ -47,11 +47,16 @@ def url_for(host: str, port: int, scheme: str = "http") -> str:
     return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
 
 
-def server_tls(args: argparse.Namespace, directory: str) -> ServerTLS | None:
-    """The HTTPS the flags ask for, if any (TLSSetupError when it cannot be had)."""
+def server_tls(args: argparse.Namespace, stack: contextlib.ExitStack) -> ServerTLS | None:
+    """The HTTPS the flags ask for, if any (TLSSetupError when it cannot be had).
+
+    A certificate made now has its CA bundle in a folder that lives as long as `stack`.
+    """
     if args.tls_cert is not None:
         return from_files(args.tls_cert, args.tls_key)
-    return made_now(directory) if args.tls else None
+    if not args.tls:
+        return None
+    return made_now(stack.enter_context(tempfile.TemporaryDirectory(prefix="mock-server-")))
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -65,9 +70,8 @@ async def serve(args: argparse.Namespace) -> None:
         faults=args.faults,
     )
     app = create_app(behaviour, seed=args.seed)
-    # The CA bundle of a certificate made now lives as long as the server.
-    with tempfile.TemporaryDirectory(prefix="mock-server-") as directory:
-        tls = server_tls(args, directory)
+    with contextlib.ExitStack() as stack:
+        tls = server_tls(args, stack)
         if tls is not None:
             stats = app[STATE].stats
             count_handshakes(tls.context, stats.tls_started, stats.tls_completed)
