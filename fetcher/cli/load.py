@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from fetcher.cli import exits
 from fetcher.cli.args import duration_s, positive_float, positive_int
+from fetcher.cli.tls import add_tls_options, tls_from_args
 from fetcher.load.config import (
     CLIENTS,
     DEFAULT_CONCURRENCY,
@@ -84,6 +85,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument("--no-uvloop", action="store_true", help="use asyncio's own event loop")
     load.add_argument("--json", metavar="FILE", help="write the whole report as JSON")
     load.add_argument("--csv", metavar="FILE", help="write one row per request")
+    add_tls_options(parser, keepalive=False)
     server = parser.add_argument_group("bundled server (when no target is given)")
     server.add_argument(
         "--latency",
@@ -141,6 +143,7 @@ def build_config(args: argparse.Namespace, urls: tuple[str, ...]) -> LoadConfig:
             timeout_s=args.timeout,
             csv_path=args.csv,
             use_uvloop=not args.no_uvloop,
+            tls=tls_from_args(args),
         ).bounded
     except ValueError as error:
         raise FetcherError(str(error)) from None
