@@ -1,4 +1,4 @@
-"""How to fetch: timeouts, retries, concurrency and limits, as frozen values with DEFAULT_*."""
+"""How to fetch: timeouts, retries, concurrency, limits and TLS, as frozen values with DEFAULT_*."""
 
 from __future__ import annotations
 
@@ -86,6 +86,25 @@ class Limits:
 
 
 @dataclass(frozen=True)
+class TLS:
+    """Which server certificates to trust: those a CA bundle vouches for, or (verify=False) any.
+
+    With no `ca_bundle`, the bundle is $SSL_CERT_FILE (or $SSL_CERT_DIR) when set, else certifi's
+    (see fetcher.policy.tls). `verify=False` lets anyone on the path read and change the
+    traffic: for a test server only.
+    """
+
+    ca_bundle: str | None = None
+    verify: bool = True
+
+    def __post_init__(self) -> None:
+        if self.ca_bundle is not None and not self.verify:
+            raise ValueError(
+                "a CA bundle with verify=False would be ignored: give one or the other"
+            )
+
+
+@dataclass(frozen=True)
 class FetchConfig:
     """Everything a strategy needs to know besides the URLs."""
 
@@ -99,6 +118,9 @@ class FetchConfig:
     keep_body: bool = False
     # Pure-Python work on each response, to turn an I/O-bound batch CPU-bound (strategies.cpu).
     cpu_ms: float = 0.0
+    tls: TLS = field(default_factory=TLS)
+    # False: a new connection, and TLS handshake, for every request (to show what that costs).
+    keepalive: bool = True
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:
@@ -120,5 +142,6 @@ def config_from_dict(data: dict[str, Any]) -> FetchConfig:
         "timeouts": Timeouts(**data["timeouts"]),
         "retries": Retries(**data.get("retries", {})),
         "limits": Limits(**data.get("limits", {})),
+        "tls": TLS(**data.get("tls", {})),
     }
     return FetchConfig(**{**data, **nested})

@@ -19,6 +19,11 @@ class ErrorKind(str, enum.Enum):
     CONNECTION_RESET = "connection_reset"
     DISCONNECTED = "disconnected"
     DNS = "dns"
+    # The server's certificate was refused (unknown CA, wrong host name, expired): a setting
+    # to fix (--ca-bundle), not a failure to retry.
+    TLS_CERTIFICATE = "tls_certificate"
+    # Any other TLS failure, e.g. https:// to a port that speaks plain HTTP.
+    TLS_ERROR = "tls_error"
     CONNECTION = "connection"
     HTTP_STATUS = "http_status"
     INVALID_RESPONSE = "invalid_response"

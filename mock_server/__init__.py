@@ -1,6 +1,7 @@
 """A local API server with injected latency and faults, for measuring HTTP clients.
 
-    launch(latency="100ms")   one in a child process for a `with` block (MockServer, LaunchError)
+    launch(latency="100ms")   one in a child process for a `with` block (MockServer, LaunchError);
+                              launch(tls=True) serves HTTPS, trusted by MockServer.ca_path
     Behaviour, ParamError     what it injects, and the error a bad setting raises
     create_app(behaviour)     the aiohttp application itself, to serve in your own loop
 

@@ -16,7 +16,9 @@ from mock_server.params import (
     parse_rate_limit,
 )
 
-# Exit statuses: 2 for a bad command line (argparse's), 1 when the address cannot be bound.
+# Exit statuses: 2 for a bad command line (argparse's) or a certificate it cannot use, 1 when the
+# address cannot be bound.
+EXIT_USAGE = 2
 EXIT_CANNOT_LISTEN = 1
 EXIT_INTERRUPTED = 130
 
@@ -80,6 +82,15 @@ def build_parser() -> argparse.ArgumentParser:
         default=(),
         help="e.g. reset=0.01,empty=0.01,hang=0.01,slow=0.02,malformed=0.01",
     )
+    tls = parser.add_argument_group("HTTPS (HTTP/1.1 only)")
+    tls.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve HTTPS with a certificate made now for localhost, 127.0.0.1 and ::1; "
+        "prints the path of the CA bundle that trusts it",
+    )
+    tls.add_argument("--tls-cert", metavar="PEM", help="serve HTTPS with this certificate chain")
+    tls.add_argument("--tls-key", metavar="PEM", help="its private key, if not in --tls-cert")
     parser.add_argument("--access-log", action="store_true", help="log every request to stderr")
     parser.add_argument(
         "--uvloop",
@@ -93,9 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of `mock-server`."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.tls_key is not None and args.tls_cert is None:
+        parser.error("--tls-key needs --tls-cert")
     # Here, after parsing: `mock-server --help` and a bad flag answer without loading aiohttp.
     from mock_server.server import ListenError, event_loop_runner, raise_fd_limit, serve
+    from mock_server.tls import TLSSetupError
 
     raise_fd_limit()
     try:
@@ -105,12 +120,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             "mock-server: --uvloop needs uvloop: in the checkout, pip install -e '.[uvloop]'",
             file=sys.stderr,
         )
-        return 2
+        return EXIT_USAGE
     try:
         run(serve(args))
     except ListenError as error:
         print(f"mock-server: {error}", file=sys.stderr)
         return EXIT_CANNOT_LISTEN
+    except TLSSetupError as error:
+        print(f"mock-server: {error}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         # Ctrl-C before the signal handlers were in place: stop just as quietly.
         return EXIT_INTERRUPTED

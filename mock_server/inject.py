@@ -40,6 +40,7 @@ def measured(state: ServerState, handler: Handler) -> Handler:
     async def run(request: web.Request) -> web.StreamResponse:
         stats = state.stats
         stats.enter(request.path)
+        stats.connection(request.transport)
         status: int | None = 500
         fault: str | None = None
         try:

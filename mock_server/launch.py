@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import select
+import ssl
 import subprocess
 import sys
 import tempfile
@@ -23,9 +24,8 @@ from typing import IO, Any
 DEFAULT_STARTUP_TIMEOUT_S = 20.0
 STOP_TIMEOUT_S = 5.0
 ANNOUNCEMENT = "listening on "
-
-# urllib honours HTTP_PROXY; our server is on loopback and must never be reached through a proxy.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+# As mock_server.server prints it (importing that module here would load aiohttp).
+CA_ANNOUNCEMENT = "CA bundle: "
 
 
 class LaunchError(RuntimeError):
@@ -34,10 +34,11 @@ class LaunchError(RuntimeError):
 
 @dataclass(frozen=True)
 class MockServer:
-    """A running mock server: its base URL and its `/stats`."""
+    """A running mock server: its base URL, its `/stats`, and for HTTPS the CA bundle to trust."""
 
     url: str
     pid: int
+    ca_path: str | None = None
 
     def url_for(self, path: str) -> str:
         """An absolute URL on this server."""
@@ -45,17 +46,25 @@ class MockServer:
 
     def stats(self) -> dict[str, Any]:
         """What the server has seen since the last reset."""
-        return _request_json(self.url_for("/stats"))
+        return _request_json(self, "/stats")  # type: ignore[no-any-return]
 
     def reset_stats(self) -> None:
         """Zero the server's counters, e.g. between two measured runs."""
-        _request_json(self.url_for("/stats/reset"), method="POST")
+        _request_json(self, "/stats/reset", method="POST")
 
 
-def _request_json(url: str, method: str = "GET", timeout_s: float = 5.0) -> dict[str, Any]:
-    request = urllib.request.Request(url, method=method)
-    with _OPENER.open(request, timeout=timeout_s) as response:
-        return json.loads(response.read())  # type: ignore[no-any-return]
+def _request_json(
+    server: MockServer, path: str, method: str = "GET", timeout_s: float = 5.0
+) -> Any:
+    """One request to the server (trusting its CA), and the JSON it answers."""
+    context = None if server.ca_path is None else ssl.create_default_context(cafile=server.ca_path)
+    # urllib honours HTTP_PROXY; our server is on loopback and must never be reached through one.
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPSHandler(context=context)
+    )
+    request = urllib.request.Request(server.url_for(path), method=method)
+    with opener.open(request, timeout=timeout_s) as response:
+        return json.loads(response.read())
 
 
 def server_argv(**settings: object) -> list[str]:
@@ -88,9 +97,14 @@ def launch(
     faults: str | dict[str, float] | None = None,
     uvloop: bool = False,
     access_log: bool = False,
+    tls: bool = False,
     startup_timeout_s: float = DEFAULT_STARTUP_TIMEOUT_S,
 ) -> Iterator[MockServer]:
-    """Run a mock server for the duration of a `with` block; numbers for durations are ms."""
+    """Run a mock server for the duration of a `with` block; numbers for durations are ms.
+
+    With `tls=True` it serves HTTPS with a certificate made at start-up; `MockServer.ca_path`
+    is the CA bundle that trusts it, valid while the block runs.
+    """
     argv = server_argv(
         host=host,
         port=port,
@@ -103,6 +117,7 @@ def launch(
         faults=faults,
         uvloop=uvloop,
         access_log=access_log,
+        tls=tls,
     )
     # stderr goes to a file, not a pipe: a pipe nobody reads would block a chatty server.
     with tempfile.TemporaryFile() as stderr:
@@ -114,8 +129,8 @@ def launch(
             start_new_session=True,
         )
         with _stopped_at_exit(process):
-            url = _wait_for_announcement(process, startup_timeout_s, stderr)
-            server = MockServer(url=url, pid=process.pid)
+            url, ca_path = _wait_for_announcement(process, startup_timeout_s, stderr)
+            server = MockServer(url=url, pid=process.pid, ca_path=ca_path)
             _wait_until_healthy(server, process, startup_timeout_s)
             yield server
 
@@ -131,8 +146,8 @@ def _stopped_at_exit(process: subprocess.Popen[bytes]) -> Iterator[None]:
 
 def _wait_for_announcement(
     process: subprocess.Popen[bytes], timeout_s: float, stderr: IO[bytes]
-) -> str:
-    """Read the child's stdout until it says where it listens."""
+) -> tuple[str, str | None]:
+    """Read the child's stdout until it says where it listens (and where its CA bundle is)."""
     assert process.stdout is not None
     deadline = time.monotonic() + timeout_s
     fd = process.stdout.fileno()
@@ -146,9 +161,12 @@ def _wait_for_announcement(
             process.wait()
             raise LaunchError(f"mock server exited before listening: {_tail(stderr)}")
         buffer += chunk
+        ca_path = None
         for line in buffer.decode(errors="replace").splitlines():
-            if line.startswith(ANNOUNCEMENT):
-                return line[len(ANNOUNCEMENT) :].strip()
+            if line.startswith(CA_ANNOUNCEMENT):
+                ca_path = line[len(CA_ANNOUNCEMENT) :].strip()
+            elif line.startswith(ANNOUNCEMENT):
+                return line[len(ANNOUNCEMENT) :].strip(), ca_path
     raise LaunchError(f"mock server did not announce itself within {timeout_s:g} s")
 
 
@@ -159,7 +177,7 @@ def _wait_until_healthy(
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            _request_json(server.url_for("/health"), timeout_s=1.0)
+            _request_json(server, "/health", timeout_s=1.0)
             return
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:

@@ -9,6 +9,7 @@ import os
 import resource
 import signal
 import sys
+import tempfile
 import threading
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -18,11 +19,15 @@ from aiohttp.log import access_logger
 
 from mock_server.app import create_app
 from mock_server.behaviour import Behaviour
+from mock_server.state import STATE
+from mock_server.tls import ServerTLS, count_handshakes, from_files, made_now
 
 # Enough queued connections for thousands of clients arriving at once.
 LISTEN_BACKLOG = 4096
 # On SIGTERM, requests still running (a hang, a 1 s latency) get this long before they are cut.
 SHUTDOWN_TIMEOUT_S = 1.0
+# Printed before "listening on", so whoever waits for that line has read this one too.
+CA_ANNOUNCEMENT = "CA bundle: "
 
 
 class ListenError(OSError):
@@ -37,9 +42,21 @@ def raise_fd_limit() -> int:
     return hard
 
 
-def url_for(host: str, port: int) -> str:
+def url_for(host: str, port: int, scheme: str = "http") -> str:
     """The base URL for a bound address (IPv6 in brackets)."""
-    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+    return f"{scheme}://[{host}]:{port}" if ":" in host else f"{scheme}://{host}:{port}"
+
+
+def server_tls(args: argparse.Namespace, stack: contextlib.ExitStack) -> ServerTLS | None:
+    """The HTTPS the flags ask for, if any (TLSSetupError when it cannot be had).
+
+    A certificate made now has its CA bundle in a folder that lives as long as `stack`.
+    """
+    if args.tls_cert is not None:
+        return from_files(args.tls_cert, args.tls_key)
+    if not args.tls:
+        return None
+    return made_now(stack.enter_context(tempfile.TemporaryDirectory(prefix="mock-server-")))
 
 
 async def serve(args: argparse.Namespace) -> None:
@@ -53,6 +70,17 @@ async def serve(args: argparse.Namespace) -> None:
         faults=args.faults,
     )
     app = create_app(behaviour, seed=args.seed)
+    with contextlib.ExitStack() as stack:
+        tls = server_tls(args, stack)
+        if tls is not None:
+            stats = app[STATE].stats
+            count_handshakes(tls.context, stats.tls_started, stats.tls_completed)
+        await _serve_app(app, args, tls)
+
+
+async def _serve_app(app: web.Application, args: argparse.Namespace, tls: ServerTLS | None) -> None:
+    """Serve `app` on the address the flags give until asked to stop."""
+    scheme = "http" if tls is None else "https"
     runner = web.AppRunner(
         app,
         access_log=access_logger if args.access_log else None,
@@ -67,17 +95,22 @@ async def serve(args: argparse.Namespace) -> None:
     if args.exit_with_stdin:
         _watch_stdin(lambda: loop.call_soon_threadsafe(stop.set))
     try:
-        site = web.TCPSite(runner, args.host, args.port, backlog=LISTEN_BACKLOG)
+        context = None if tls is None else tls.context
+        site = web.TCPSite(
+            runner, args.host, args.port, backlog=LISTEN_BACKLOG, ssl_context=context
+        )
         try:
             await site.start()
         except OSError as error:
             # asyncio wraps the bind error in a long sentence; the errno's own words are enough.
             reason = os.strerror(error.errno) if error.errno and error.errno > 0 else error.strerror
             raise ListenError(
-                f"cannot listen on {url_for(args.host, args.port)}: {reason}"
+                f"cannot listen on {url_for(args.host, args.port, scheme)}: {reason}"
             ) from None
         host, port = runner.addresses[0][:2]
-        print(f"listening on {url_for(host, port)}", flush=True)
+        if tls is not None and tls.ca_path is not None:
+            print(f"{CA_ANNOUNCEMENT}{tls.ca_path}", flush=True)
+        print(f"listening on {url_for(host, port, scheme)}", flush=True)
         await stop.wait()
     finally:
         await runner.cleanup()

@@ -47,6 +47,13 @@ def fresh_server() -> Iterator[MockServer]:
         yield running
 
 
+@pytest.fixture(scope="session")
+def tls_server() -> Iterator[MockServer]:
+    """One HTTPS mock server for the session; `ca_path` is the CA bundle that trusts it."""
+    with launch(seed=1, tls=True) as running:
+        yield running
+
+
 def closed_port() -> int:
     """A port on 127.0.0.1 that nothing listens on."""
     with socket.socket() as sock:
@@ -94,13 +101,18 @@ def start(argv: Sequence[str], **options: Any) -> subprocess.Popen[str]:
 
 
 def run_fetcher(
-    *args: str, stdin: str | None = None, cwd: str | None = None, timeout_s: float = 180
+    *args: str,
+    stdin: str | None = None,
+    cwd: str | None = None,
+    timeout_s: float = 180,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run `python -m fetcher ARGS` as a user would, to its end, capturing what it prints."""
     return subprocess.run(
         [*FETCHER, *args],
         input=stdin,
         cwd=cwd,
+        env=env,
         capture_output=True,
         text=True,
         timeout=timeout_s,

@@ -10,6 +10,7 @@ import argparse
 import math
 from collections.abc import Callable
 
+from fetcher.cli.tls import add_tls_options, tls_from_args
 from fetcher.config import (
     DEFAULT_ATTEMPTS,
     DEFAULT_BACKOFF_INITIAL_S,
@@ -140,6 +141,7 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
         help=f"per attempt, in all (default {DEFAULT_TOTAL_TIMEOUT_S:g}s)",
     )
     add_policy_options(parser)
+    add_tls_options(parser)
     parser.add_argument(
         "--quiet", action="store_true", help="no progress bars (compare: no legend either)"
     )
@@ -233,4 +235,6 @@ def _config_from_args(args: argparse.Namespace) -> FetchConfig:
         retries=retries,
         limits=Limits(rate_per_s=args.rate, per_host=args.per_host),
         max_body_bytes=args.max_body_bytes,
+        tls=tls_from_args(args),
+        keepalive=not args.no_keepalive,
     )

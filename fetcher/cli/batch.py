@@ -10,7 +10,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from fetcher.cli.args import duration_s, positive_int
-from fetcher.config import FetchConfig
+from fetcher.config import TLS, FetchConfig
 from fetcher.errors import FetcherError
 
 if TYPE_CHECKING:
@@ -25,6 +25,14 @@ class Batch:
     title: str
     server: StatsSource | None = None
     latency_s: float | None = None
+    # With --tls: the CA bundle that trusts the bundled server's certificate.
+    ca_path: str | None = None
+
+    def trusted_by(self, config: FetchConfig) -> FetchConfig:
+        """`config`, trusting the bundled server's CA unless --ca-bundle or --insecure chose."""
+        if self.ca_path is None or config.tls != TLS():
+            return config
+        return replace(config, tls=TLS(ca_bundle=self.ca_path))
 
 
 def add_batch_options(
@@ -50,6 +58,12 @@ def add_batch_options(
         default=None,
         metavar="DURATION",
         help=f"latency the bundled server injects (default {default_latency})",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        help="the bundled server serves HTTPS (a certificate made at start-up, trusted for the "
+        "run): shows each strategy's connections and TLS handshakes",
     )
 
 
@@ -90,6 +104,10 @@ def open_batch(
             raise FetcherError(
                 "--count and --latency shape the generated batch; drop them with a URL file"
             )
+        if args.tls:
+            raise FetcherError(
+                "--tls serves the generated batch over HTTPS; a URL file's scheme says it already"
+            )
         from fetcher.urls import read_urls
 
         urls = read_urls(args.urls_file)
@@ -99,9 +117,12 @@ def open_batch(
 
     count = args.count or default_count
     latency_s = args.latency if args.latency is not None else duration_s(default_latency)
-    with launch(latency=f"{latency_s * 1000:g}ms") as server:
-        title = f"{count} requests to the bundled mock server at {latency_s * 1000:g} ms latency"
+    with launch(latency=f"{latency_s * 1000:g}ms", tls=args.tls) as server:
+        over = " over HTTPS" if args.tls else ""
+        title = (
+            f"{count} requests to the bundled mock server{over} at {latency_s * 1000:g} ms latency"
+        )
         if args.cpu_ms:
             title += f", {args.cpu_ms:g} ms of CPU per response"
         urls = [server.url_for(f"/items/{i}") for i in range(count)]
-        yield Batch(urls=urls, title=title, server=server, latency_s=latency_s)
+        yield Batch(urls, title, server, latency_s, server.ca_path)

@@ -104,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
         open_batch(args, DEFAULT_COUNT, DEFAULT_LATENCY) as batch,
         progress_bars(args.quiet) as bars,
     ):
+        config = batch.trusted_by(config)
         # Before the runs: the load average then is other programs', not ours.
         ran_under = conditions(batch.latency_s, config.cpu_ms, config.processes, args.repeat)
         summaries, runs = compare(

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from fetcher.cli import exits
 from fetcher.cli.args import duration_s, positive_float, positive_int
+from fetcher.cli.tls import add_tls_options, tls_from_args
 from fetcher.load.config import (
     CLIENTS,
     DEFAULT_CONCURRENCY,
@@ -91,6 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="write the report with its charts as one HTML file (needs the html extra)",
     )
+    add_tls_options(parser, keepalive=False)
     server = parser.add_argument_group("bundled server (when no target is given)")
     server.add_argument(
         "--latency",
@@ -148,6 +150,7 @@ def build_config(args: argparse.Namespace, urls: tuple[str, ...]) -> LoadConfig:
             timeout_s=args.timeout,
             csv_path=args.csv,
             use_uvloop=not args.no_uvloop,
+            tls=tls_from_args(args),
         ).bounded
     except ValueError as error:
         raise FetcherError(str(error)) from None

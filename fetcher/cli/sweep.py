@@ -82,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
             batch.urls,
             args.strategies,
             args.workers,
-            config,
+            batch.trusted_by(config),
             server=batch.server,
             on_start=lambda name, workers, total: bars.start(f"{name} x{workers}", total),
             on_result=bars.advance,

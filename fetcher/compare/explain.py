@@ -240,6 +240,32 @@ def _httpx(by_name: dict[str, RunSummary], conditions: Conditions) -> str | None
     )
 
 
+def _handshakes(by_name: dict[str, RunSummary], conditions: Conditions) -> str | None:
+    """Over TLS, when handshakes were paid for half the requests or more, by whom and why."""
+    counted = [s for s in by_name.values() if s.handshakes and s.requests]
+    heavy = [s for s in counted if 2 * (s.handshakes or 0) >= s.requests]
+    if not heavy:
+        return None
+    named = ", ".join(f"{s.strategy} {s.handshakes} for {s.requests}" for s in heavy[:3])
+    # A worker keeps its connection; more handshakes than workers means connections were not kept.
+    why = (
+        "a connection per request (--no-keepalive, or a new session each time) pays one every time"
+        if any((s.handshakes or 0) > s.workers for s in heavy)
+        else "each worker opened its own connection and the batch was too short to reuse it much"
+    )
+    text = (
+        f"TLS handshakes were paid for most requests ({named}): {why}, and each costs about 1 ms "
+        "of CPU at each end (scripts/bench_tls.py)"
+    )
+    thrifty = min(counted, key=lambda s: (s.handshakes or 0) / s.requests)
+    if thrifty not in heavy:
+        text += (
+            f", where {thrifty.strategy} kept its connections alive: {thrifty.handshakes} "
+            f"for {thrifty.requests} requests"
+        )
+    return text + "."
+
+
 def _failures(by_name: dict[str, RunSummary], conditions: Conditions) -> str | None:
     """The strategy with the most failures, by kind."""
     failing = [s for s in by_name.values() if s.failed]
@@ -296,6 +322,7 @@ SENTENCES: tuple[Sentence, ...] = (
     _hybrid,
     _startup,
     _httpx,
+    _handshakes,
     _failures,
     _noise,
     _gil,

@@ -2,8 +2,8 @@
 
 Each run happens in a fresh child process (`fetcher.compare.runner`), so one strategy's imports,
 memory and CPU are never charged to another (each strategy imports only its own HTTP client); the
-bundled server's counters are reset before each run so its peak of requests in flight belongs to
-that run alone.
+bundled server's counters are reset before each run so its peak of requests in flight, and the
+connections and TLS handshakes it counted, belong to that run alone.
 """
 
 from __future__ import annotations
@@ -75,15 +75,17 @@ def run_strategy(
                 on_result(result)
     if not usage:
         raise FetcherError(f"the {strategy} run ended without reporting (exit {child.returncode})")
-    stats = None if server is None else server.stats()
+    seen = {} if server is None else server.stats()
     return StrategyRun(
         strategy=strategy,
         results=results,
         wall_s=usage["wall_s"],
         cpu_s=usage["cpu_s"],
         peak_rss_bytes=max(peak[0], usage["maxrss_bytes"]),
-        server_peak_in_flight=None if stats is None else stats["peak_in_flight"],
-        server_in_flight=None if stats is None else server_in_flight(stats, usage),
+        server_peak_in_flight=seen.get("peak_in_flight"),
+        server_connections=seen.get("connections"),
+        server_handshakes=seen.get("tls_handshakes"),
+        server_in_flight=None if server is None else server_in_flight(seen, usage),
     )
 
 

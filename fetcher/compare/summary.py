@@ -30,6 +30,9 @@ class StrategyRun:
     cpu_s: float
     peak_rss_bytes: int
     server_peak_in_flight: int | None
+    # What the bundled server counted: connections opened, and full TLS handshakes among them.
+    server_connections: int | None = None
+    server_handshakes: int | None = None
     # (seconds since the run started, most requests in flight then), as the server counted.
     server_in_flight: tuple[tuple[float, int], ...] | None = None
 
@@ -70,6 +73,9 @@ class RunSummary:
     peak_reached_s: float = 0.0
     # For strategies with worker processes: how far apart the processes sent their first requests.
     process_start_spread_s: float | None = None
+    # New connections and full TLS handshakes, as the bundled server counted them.
+    connections: int | None = None
+    handshakes: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The record `--json` writes and `--csv` flattens."""
@@ -191,6 +197,8 @@ def summarize(run: StrategyRun, config: FetchConfig, latency_s: float | None) ->
         client_peak_in_flight=peak,
         peak_reached_s=peak_s,
         process_start_spread_s=start_spread_s(results),
+        connections=run.server_connections,
+        handshakes=run.server_handshakes,
     )
 
 
@@ -296,5 +304,12 @@ LEGEND: tuple[tuple[str, str], ...] = (
         "start-up s",
         "time before the first request: starting threads, tasks and clients, or spawning "
         "processes that import their HTTP client",
+    ),
+    # Only over TLS to the bundled server, which counts them.
+    ("new conns", "connections the server saw opened; a kept-alive one serves many requests"),
+    (
+        "handshakes",
+        "full TLS handshakes the server completed, about 1 ms of CPU at each end "
+        "(scripts/bench_tls.py)",
     ),
 )

@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from fetcher.load.config import LoadConfig
+from fetcher.policy.tls import client_context
 
 Send = Callable[[Any], Awaitable[tuple[int, int]]]
 
@@ -26,7 +27,9 @@ async def open_client(config: LoadConfig, connections: int) -> AsyncIterator[Sen
 async def _aiohttp_client(config: LoadConfig, connections: int) -> AsyncIterator[Send]:
     import aiohttp
 
-    connector = aiohttp.TCPConnector(limit=connections, ttl_dns_cache=None)
+    connector = aiohttp.TCPConnector(
+        limit=connections, ttl_dns_cache=None, ssl=client_context(config.tls)
+    )
     # No per-request timer: the generator's watchdog enforces `timeout_s` for less CPU.
     async with aiohttp.ClientSession(
         connector=connector,
@@ -54,7 +57,8 @@ async def _httpx_client(config: LoadConfig, connections: int) -> AsyncIterator[S
     import httpx
 
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    async with httpx.AsyncClient(limits=limits, timeout=None) as client:
+    tls = client_context(config.tls)
+    async with httpx.AsyncClient(limits=limits, timeout=None, verify=tls) as client:
         get = client.get
 
         async def send(url: Any) -> tuple[int, int]:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+
+from fetcher.config import TLS
 
 CLIENTS = ("aiohttp", "httpx")
 DEFAULT_DURATION_S = 10.0
@@ -33,6 +35,8 @@ class LoadConfig:
     drain_s: float = DEFAULT_DRAIN_S
     csv_path: str | None = None
     use_uvloop: bool = True
+    # Whom to trust over HTTPS; each generator process builds its one SSL context from it.
+    tls: TLS = field(default_factory=TLS)
 
     def __post_init__(self) -> None:
         if not self.urls:

@@ -2,8 +2,9 @@
 
 The three libraries wrap the same few failures (a refused connect, a reset, a timeout) in
 different exception trees, often several layers deep. We look first at each library's own
-exception type, then walk the chain of causes for the operating system's error, so a reset reads
-as `connection_reset` whichever client saw it.
+exception type, then walk the chain of causes for a TLS failure or the operating system's error,
+so a reset reads as `connection_reset` and a refused certificate as `tls_certificate` whichever
+client saw it.
 
 Each library's mapping lives in a private module of its own (`_requests`, `_aiohttp`, `_httpx`),
 imported only when an exception of that library turns up: an exception from aiohttp cannot
@@ -16,6 +17,7 @@ import asyncio
 import http.client
 import importlib
 import socket
+import ssl
 from collections.abc import Callable, Iterator
 
 from fetcher.models import ErrorKind
@@ -63,16 +65,51 @@ _OS_KINDS: tuple[tuple[type[BaseException], ErrorKind], ...] = (
 )
 
 
+# ssl errors that are no TLS fault: a connection that ends mid-stream is a dropped connection
+# (worth a retry), and "want read/write" is non-blocking I/O at work (anyio leaves one in
+# httpx's chains as a context, even for a reset).
+_NOT_TLS_FAULTS = (
+    ssl.SSLEOFError,
+    ssl.SSLZeroReturnError,
+    ssl.SSLSyscallError,
+    ssl.SSLWantReadError,
+    ssl.SSLWantWriteError,
+)
+
+
 def classify(exc: BaseException) -> ErrorKind:
     """The kind of failure an exception from any of our HTTP clients stands for."""
     kind = _library_kind(exc)
     if kind is not None and kind not in (ErrorKind.CONNECTION, ErrorKind.OTHER):
         return kind
+    tls = tls_failure(exc)
+    if tls is not None:
+        if isinstance(tls, ssl.SSLCertVerificationError):
+            return ErrorKind.TLS_CERTIFICATE
+        return ErrorKind.TLS_ERROR
     for cause in causes(exc):
         for os_type, os_kind in _OS_KINDS:
             if isinstance(cause, os_type):
                 return os_kind
     return kind or ErrorKind.OTHER
+
+
+def tls_failure(exc: BaseException) -> ssl.SSLError | None:
+    """The TLS error behind an exception, if any: a refused certificate first, else any other."""
+    # Innermost first: aiohttp's own TLS errors are ssl.SSLError subclasses wrapping the real one.
+    chain = [cause for cause in causes(exc) if isinstance(cause, ssl.SSLError)][::-1]
+    refused = [cause for cause in chain if isinstance(cause, ssl.SSLCertVerificationError)]
+    others = [cause for cause in chain if not isinstance(cause, _NOT_TLS_FAULTS)]
+    return (refused or others or [None])[0]
+
+
+def tls_detail(error: ssl.SSLError) -> str:
+    """Why TLS failed, in words, without the wrappers' repeated host and port."""
+    message = getattr(error, "verify_message", None)
+    if message:
+        return f"certificate verify failed: {message}"
+    reason = getattr(error, "reason", None)
+    return reason.replace("_", " ").lower() if reason else str(error)
 
 
 def _library_kind(exc: BaseException) -> ErrorKind | None:

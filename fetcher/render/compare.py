@@ -31,12 +31,14 @@ def _wall(summary: RunSummary) -> str:
 
 
 PERCENTILES = ("p50 ms", "p95 ms", "p99 ms")
-# Columns with nothing in them against a URL file: no latency, so no ideal.
-UNMEASURED = ("efficiency", "limited by")
 FIGURES = (
     "wall s", "speedup", "req/s", *PERCENTILES, "ok/failed", "CPU s", "peak MB", "workers",
     "in flight", "efficiency", "limited by", "start-up s",
 )  # fmt: skip
+# Shown when the batch went over TLS to the bundled server, which counts them.
+TLS_FIGURES = ("new conns", "handshakes")
+# Columns with nothing in them against a URL file: no latency, so no ideal.
+UNMEASURED = ("efficiency", "limited by")
 
 
 def figures(s: RunSummary) -> dict[str, str]:
@@ -48,7 +50,18 @@ def figures(s: RunSummary) -> dict[str, str]:
         "-" if s.server_peak_in_flight is None else str(s.server_peak_in_flight),
         "-" if s.efficiency is None else f"{s.efficiency:.0%}", _limit(s), f"{s.startup_s:.2f}",
     )  # fmt: skip
-    return dict(zip(FIGURES, values, strict=True))
+    tls = ("-" if value is None else str(value) for value in (s.connections, s.handshakes))
+    return dict(zip(FIGURES + TLS_FIGURES, (*values, *tls), strict=True))
+
+
+def over_tls(summaries: Sequence[RunSummary]) -> bool:
+    """True when the server counted TLS handshakes: the TLS columns have something to say."""
+    return any(s.handshakes for s in summaries)
+
+
+def columns(summaries: Sequence[RunSummary]) -> tuple[str, ...]:
+    """The figures the table shows for these runs, in order."""
+    return FIGURES + TLS_FIGURES if over_tls(summaries) else FIGURES
 
 
 def _limit(s: RunSummary) -> str:
@@ -58,27 +71,33 @@ def _limit(s: RunSummary) -> str:
     return f"{s.limited_by}: {s.limit_ideal_s:.2f} s"
 
 
+def _shown(summaries: Sequence[RunSummary]) -> list[tuple[str, str]]:
+    tls = over_tls(summaries)
+    return [(name, meaning) for name, meaning in LEGEND if tls or name not in TLS_FIGURES]
+
+
 def legend_terms(summaries: Sequence[RunSummary]) -> list[tuple[str, str]]:
     """Each column of the table and what it means, with the ideal's own figures; the columns
     this comparison could not measure (no latency, no ideal) are left out."""
+    shown = _shown(summaries)
     best = min(
         (s for s in summaries if s.limit_ideal_s is not None),
         key=lambda s: s.limit_ideal_s or 0.0,
         default=None,
     )
     if best is None:
-        return [(name, meaning) for name, meaning in LEGEND if name not in UNMEASURED]
+        return [(name, meaning) for name, meaning in shown if name not in UNMEASURED]
     return [
         (name, f"{meaning} (here {best.limit_ideal_s:.2f} s = {best.limit_formula})")
         if name == "efficiency"
         else (name, meaning)
-        for name, meaning in LEGEND
+        for name, meaning in shown
     ]
 
 
 def legend(summaries: Sequence[RunSummary]) -> list[str]:
     """A line per column of the table: what it means, with the ideal's own figures."""
-    width = max(len(name) for name, _ in LEGEND)
+    width = max(len(name) for name, _ in _shown(summaries))
     return [f"{name:<{width}}  {meaning}" for name, meaning in legend_terms(summaries)]
 
 
@@ -90,7 +109,7 @@ def _natural_width(table: Table) -> int:
 
 def _table(title: str) -> Table:
     return Table(
-        title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
+        title=title or None, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD,
         collapse_padding=True, pad_edge=False,
     )  # fmt: skip
 
@@ -98,9 +117,10 @@ def _table(title: str) -> Table:
 def comparison_table(summaries: Sequence[RunSummary], title: str, width: int = 200) -> Table:
     """A row per strategy when `width` allows it, else a column per strategy (80 columns)."""
     cells = [figures(s) for s in summaries]
+    names = columns(summaries)
     wide = _table(title)
     wide.add_column("strategy")
-    headers = [name for name in FIGURES if name not in PERCENTILES[1:]]
+    headers = [name for name in names if name not in PERCENTILES[1:]]
     for header in headers:
         wide.add_column("p50/p95/p99 ms" if header == PERCENTILES[0] else header, justify="right")
     for s, each in zip(summaries, cells, strict=True):
@@ -115,7 +135,7 @@ def comparison_table(summaries: Sequence[RunSummary], title: str, width: int = 2
     for s in summaries:
         # Break names at their hyphen, so six strategies fit side by side in 80 columns.
         tall.add_column(s.strategy.replace("-", "-\n"), justify="right")
-    for name in FIGURES:
+    for name in names:
         tall.add_row(name, *(each[name] for each in cells))
     return tall
 
@@ -128,9 +148,11 @@ def print_comparison(
     *,
     with_legend: bool = True,
 ) -> None:
-    """The table, its legend, then the sentences that explain it (a pipe gets whole lines)."""
-    console.print(comparison_table(summaries, title, console.width))
+    """The title, the table, its legend, then the sentences that explain it (a pipe gets whole
+    lines; the title is its own line, so a narrow table does not wrap it)."""
     whole_lines = not console.is_terminal
+    console.print(title, style="bold", highlight=False, soft_wrap=whole_lines)
+    console.print(comparison_table(summaries, "", console.width))
     if with_legend:
         for line in legend(summaries):
             console.print(line, style="dim", highlight=False, soft_wrap=whole_lines)

@@ -10,6 +10,7 @@ keep memory flat however long the batch is and cost less CPU per request.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Iterator, Sequence
 
 import aiohttp
@@ -19,6 +20,7 @@ from fetcher.models import FetchResult, OnResult
 from fetcher.policy import retry
 from fetcher.policy.classify import BodyTooLargeError
 from fetcher.policy.limits import AsyncThrottle
+from fetcher.policy.tls import client_context
 from fetcher.strategies import cpu
 from fetcher.strategies.base import Job, clock
 
@@ -50,11 +52,14 @@ async def run_async(
         )
 
 
-def open_session(config: FetchConfig) -> aiohttp.ClientSession:
+def open_session(config: FetchConfig, tls: ssl.SSLContext | None = None) -> aiohttp.ClientSession:
     """A session whose connection pool is as large as the concurrency, with every timeout set."""
     timeouts = config.timeouts
     connector = aiohttp.TCPConnector(
-        limit=config.concurrency, limit_per_host=config.limits.per_host or 0
+        limit=config.concurrency,
+        limit_per_host=config.limits.per_host or 0,
+        ssl=tls or client_context(config.tls),
+        force_close=not config.keepalive,
     )
     timeout = aiohttp.ClientTimeout(
         total=timeouts.total_s, sock_connect=timeouts.connect_s, sock_read=timeouts.read_s

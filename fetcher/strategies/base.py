@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from fetcher.models import ErrorKind, FetchResult
-from fetcher.policy.classify import classify
+from fetcher.policy.classify import classify, tls_detail, tls_failure
 
 # One clock for the whole batch. perf_counter is system-wide on Linux, macOS and Windows, so
 # times taken in worker processes line up with the parent's.
@@ -62,6 +62,9 @@ class Job:
 
 def describe(exc: BaseException) -> str:
     """A one-line description of an exception, for the result's `detail`."""
+    tls = tls_failure(exc)
+    if tls is not None:  # the wrappers repeat the URL; the reason is what the reader needs
+        return f"TLS: {tls_detail(tls)}"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {text}"[:300] if text else type(exc).__name__
 

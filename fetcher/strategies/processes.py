@@ -72,7 +72,8 @@ def terminate_workers(executor: ProcessPoolExecutor) -> None:
 
 
 def _start_worker(config: FetchConfig, t0: float) -> None:
-    """Open this process's Session once; every URL it gets reuses it."""
+    """Open this process's Session (and SSL context: one cannot be pickled) once; every URL it
+    gets reuses it."""
     global _session, _config, _throttle, _t0
     # Ctrl-C in a terminal reaches the whole process group; the parent decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import ssl
+import warnings
+from typing import Any
+
 import requests
+import urllib3
 from requests.adapters import HTTPAdapter
 
 from fetcher.config import FetchConfig
@@ -10,20 +15,53 @@ from fetcher.models import FetchResult
 from fetcher.policy import retry
 from fetcher.policy.classify import BodyTooLargeError
 from fetcher.policy.limits import Throttle
+from fetcher.policy.tls import client_context
 from fetcher.strategies import cpu
 from fetcher.strategies.base import Job, clock
 
 CHUNK_BYTES = 64 * 1024
 
 
-def new_session(config: FetchConfig, pool_size: int = 1) -> requests.Session:
-    """A Session that keeps `pool_size` connections alive per host and never retries by itself."""
+class SharedContextAdapter(HTTPAdapter):
+    """An adapter whose connections all use one SSL context, the trusted certificates included.
+
+    Without it urllib3 builds a context for every new connection; and requests, told to verify,
+    sets certifi's bundle on each connection, which urllib3 would load into our context again.
+    """
+
+    def __init__(self, tls: ssl.SSLContext, pool_size: int) -> None:
+        self.tls = tls
+        # max_retries=0: our retry policy must be the only one, so attempts count what servers saw.
+        super().__init__(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        """The pool manager, handing our context to every connection pool it makes."""
+        super().init_poolmanager(*args, ssl_context=self.tls, **kwargs)
+
+    def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+        """Leave whom to trust to our context (urllib3 sets its verify mode from cert_reqs)."""
+        conn.cert_reqs = "CERT_NONE" if self.tls.verify_mode == ssl.CERT_NONE else "CERT_REQUIRED"
+        conn.ca_certs = conn.ca_cert_dir = None
+
+
+def new_session(
+    config: FetchConfig, pool_size: int = 1, tls: ssl.SSLContext | None = None
+) -> requests.Session:
+    """A Session that keeps `pool_size` connections alive per host and never retries by itself.
+
+    Pass the run's `tls` context when making several sessions: building one costs milliseconds.
+    """
+    tls = tls or client_context(config.tls)
     session = requests.Session()
     # Proxy settings from the environment are looked up on every request; we do not use them.
     session.trust_env = False
     session.max_redirects = config.max_redirects
-    # max_retries=0: our retry policy must be the only one, so attempts count what servers saw.
-    adapter = HTTPAdapter(pool_connections=pool_size, pool_maxsize=pool_size, max_retries=0)
+    if not config.keepalive:
+        session.headers["Connection"] = "close"
+    if tls.verify_mode == ssl.CERT_NONE:
+        # Asked for (the command line says so once); urllib3 would warn on every request.
+        warnings.filterwarnings("ignore", category=urllib3.exceptions.InsecureRequestWarning)
+    adapter = SharedContextAdapter(tls, pool_size)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

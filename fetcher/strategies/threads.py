@@ -17,6 +17,7 @@ import requests
 from fetcher.config import FetchConfig
 from fetcher.models import FetchResult, OnResult
 from fetcher.policy.limits import Throttle
+from fetcher.policy.tls import client_context
 from fetcher.strategies.base import Job, clock
 from fetcher.strategies.pool import run_windowed
 from fetcher.strategies.requests_http import fetch_one, new_session
@@ -34,10 +35,11 @@ def run(
     sessions: list[requests.Session] = []
     lock = threading.Lock()
     throttle = Throttle(config.limits)
+    tls = client_context(config.tls)  # one for all the threads' sessions: a context is thread-safe
 
     def session() -> requests.Session:
         if not hasattr(local, "session"):
-            local.session = new_session(config)
+            local.session = new_session(config, tls=tls)
             with lock:
                 sessions.append(local.session)
         return local.session  # type: ignore[no-any-return]

@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 from fetcher.compare.summary import LEGEND
-from fetcher.render.compare import FIGURES, PERCENTILES, legend
+from fetcher.render.compare import FIGURES, PERCENTILES, TLS_FIGURES, legend
 from tests.conftest import run_fetcher, summary
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "compare.md"
@@ -19,7 +19,8 @@ def words(text: str) -> str:
 
 def test_every_column_of_the_table_has_a_definition() -> None:
     """Each column the table prints (the percentiles as one) is defined in the legend."""
-    columns = {"p50/p95/p99 ms" if name in PERCENTILES else name for name in FIGURES}
+    shown = (*FIGURES, *TLS_FIGURES)
+    columns = {"p50/p95/p99 ms" if name in PERCENTILES else name for name in shown}
     assert columns - {"ok/failed"} == {name for name, _ in LEGEND}
 
 
@@ -44,7 +45,8 @@ def test_the_legend_works_out_the_ideal_in_figures() -> None:
         ),
     ]
     lines = legend(rows)
-    assert [line.split()[0] for line in lines] == [name.split()[0] for name, _ in LEGEND]
+    plain = [name for name, _ in LEGEND if name not in TLS_FIGURES]
+    assert [line.split()[0] for line in lines] == [name.split()[0] for name in plain]
     assert lines[8].endswith("(here 0.10 s = ceil(100 / 100 at once) x 100 ms)")
 
 
@@ -52,3 +54,10 @@ def test_against_a_url_file_the_legend_leaves_out_what_was_not_measured() -> Non
     """No latency, no ideal: the efficiency and limit lines would define empty columns."""
     lines = legend([summary("threads", 0.2)])
     assert not any(line.startswith(("efficiency", "limited by")) for line in lines)
+
+
+def test_over_tls_the_legend_defines_the_connection_columns() -> None:
+    """The connection and handshake lines appear only when the server counted handshakes."""
+    assert not any(line.startswith("handshakes") for line in legend([summary("threads", 0.2)]))
+    lines = legend([summary("threads", 0.2, connections=4, handshakes=4)])
+    assert any(line.startswith("handshakes") and "TLS handshakes" in line for line in lines)

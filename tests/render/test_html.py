@@ -15,7 +15,7 @@ from fetcher.cli import exits
 from fetcher.compare.summary import RunSummary, StrategyRun, SweepPoint
 from fetcher.errors import MissingExtraError
 from fetcher.models import ErrorKind, FetchResult
-from fetcher.render.compare import figures, legend_terms
+from fetcher.render.compare import columns, figures, legend_terms
 from fetcher.render.html import (
     compare_data,
     compare_page,
@@ -95,7 +95,9 @@ def test_compare_page_shows_the_table_legend_and_sentences_as_the_terminal_does(
     for row in data["table"]["rows"]:
         assert "".join(f"<td>{escape(cell)}</td>" for cell in row[1:]) in page
     summaries = [_summary(name, results) for name, results in RUNS.items()]
-    assert list(figures(summaries[0]).values()) == data["table"]["rows"][0][1:]
+    cells = figures(summaries[0])
+    assert [cells[name] for name in columns(summaries)] == data["table"]["rows"][0][1:]
+    assert data["table"]["columns"] == ["strategy", *columns(summaries)]
     assert escape(SENTENCES[0]) in page and SENTENCES[0] not in page
     for name, meaning in legend_terms(summaries):
         assert f"<dt>{escape(name)}</dt><dd>{escape(meaning)}</dd>" in page

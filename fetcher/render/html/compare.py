@@ -14,7 +14,7 @@ from typing import Any
 from fetcher.compare.summary import RunSummary, StrategyRun
 from fetcher.compare.timeline import lanes
 from fetcher.models import FetchResult
-from fetcher.render.compare import FIGURES, figures, legend_terms
+from fetcher.render.compare import columns, figures, legend_terms
 from fetcher.render.html import charts, draw, page
 
 MB = 1024 * 1024
@@ -28,13 +28,14 @@ def compare_data(
 ) -> dict[str, Any]:
     """Everything the compare page shows, as JSON-ready data; the table's cells and legend are
     the terminal's own."""
+    shown = columns(summaries)
     return {
         "command": "compare",
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "title": title,
         "table": {
-            "columns": ["strategy", *FIGURES],
-            "rows": [[s.strategy, *figures(s).values()] for s in summaries],
+            "columns": ["strategy", *shown],
+            "rows": [[s.strategy, *(figures(s)[name] for name in shown)] for s in summaries],
         },
         "legend": dict(legend_terms(summaries)),
         "sentences": list(sentences),
