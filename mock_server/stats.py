@@ -11,6 +11,8 @@ import weakref
 from collections import Counter
 from typing import Any
 
+from mock_server.in_flight import InFlightSeries
+
 # Distinct paths counted one by one; past this many, the rest share one bucket so memory stays
 # bounded however many distinct URLs a long run sends.
 MAX_TRACKED_PATHS = 100_000
@@ -40,6 +42,7 @@ class ServerStats:
         # Handshakes begun and completed, as the SSL layer saw them (see mock_server.tls).
         self._tls_started = 0
         self._tls_completed = 0
+        self.in_flight_series = InFlightSeries(self.in_flight)
 
     def enter(self, path: str) -> None:
         """Count a request that has arrived."""
@@ -47,6 +50,7 @@ class ServerStats:
         self.in_flight += 1
         if self.in_flight > self.peak_in_flight:
             self.peak_in_flight = self.in_flight
+        self.in_flight_series.note(self.in_flight)
         if path in self.by_path or len(self.by_path) < MAX_TRACKED_PATHS:
             self.by_path[path] += 1
         else:
@@ -80,6 +84,7 @@ class ServerStats:
     def leave(self, status: int | None, fault: str | None) -> None:
         """Count a request that has been answered (status) or failed on purpose (fault)."""
         self.in_flight -= 1
+        self.in_flight_series.note(self.in_flight)
         if status is not None:
             self.by_status[status] += 1
         if fault is not None:
@@ -100,4 +105,6 @@ class ServerStats:
             # One still under way when /stats is read counts here until it completes.
             "tls_failed": max(0, self._tls_started - self._tls_completed),
             "since": self.since,
+            # Starts at `since`: the most requests in flight at once in each interval.
+            "in_flight_series": self.in_flight_series.to_json(),
         }

@@ -19,9 +19,11 @@ from fetcher.errors import FetcherError
 from fetcher.strategies import STRATEGIES
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from rich.console import Console
 
-    from fetcher.compare.summary import RunSummary
+    from fetcher.compare.summary import RunSummary, StrategyRun
     from fetcher.models import FetchResult
 
 DEFAULT_COUNT = 100
@@ -66,6 +68,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_cpu_ms(parser)
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the summaries as JSON")
     parser.add_argument("--csv", type=Path, metavar="FILE", help="write the summaries as CSV")
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="write the table, the sentences and every request's timeline as one HTML file "
+        "(needs the html extra)",
+    )
     add_fetch_options(parser)
 
 
@@ -87,6 +96,10 @@ def run(args: argparse.Namespace) -> int:
         from fetcher.render.plots import require_matplotlib
 
         require_matplotlib("--timeline FILE.png")
+    if args.html:
+        from fetcher.render.html import require_html
+
+        require_html(args.html)
     with (
         open_batch(args, DEFAULT_COUNT, DEFAULT_LATENCY) as batch,
         progress_bars(args.quiet) as bars,
@@ -105,13 +118,8 @@ def run(args: argparse.Namespace) -> int:
             on_result=bars.advance,
         )
     console = stdout_console()
-    report.print_comparison(
-        summaries,
-        explain(summaries, ran_under),
-        batch.title,
-        console,
-        with_legend=not args.quiet,
-    )
+    sentences = explain(summaries, ran_under)
+    report.print_comparison(summaries, sentences, batch.title, console, with_legend=not args.quiet)
     if args.timeline:
         results = {name: run.results for name, run in runs.items()}
         _timeline(args.timeline, results, summaries, console)
@@ -119,6 +127,8 @@ def run(args: argparse.Namespace) -> int:
         report.write_json(args.json, summaries)
     if args.csv:
         report.write_csv(args.csv, summaries)
+    if args.html:
+        _html(args.html, summaries, runs, sentences, batch.title, console)
     return exits.OK
 
 
@@ -144,3 +154,18 @@ def _timeline(
 
     plot_timelines(lines, Path(target), by_name)
     console.print(f"timeline written to {target}", highlight=False)
+
+
+def _html(
+    path: Path,
+    summaries: Sequence[RunSummary],
+    runs: Mapping[str, StrategyRun],
+    sentences: Sequence[str],
+    title: str,
+    console: Console,
+) -> None:
+    """Write the self-contained HTML report."""
+    from fetcher.render.html import compare_data, compare_page, write
+
+    write(path, compare_page(compare_data(summaries, runs, sentences, title)))
+    console.print(f"report written to {path}", highlight=False)

@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from fetcher.cli import exits
@@ -85,6 +86,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument("--no-uvloop", action="store_true", help="use asyncio's own event loop")
     load.add_argument("--json", metavar="FILE", help="write the whole report as JSON")
     load.add_argument("--csv", metavar="FILE", help="write one row per request")
+    load.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="write the report with its charts as one HTML file (needs the html extra)",
+    )
     add_tls_options(parser, keepalive=False)
     server = parser.add_argument_group("bundled server (when no target is given)")
     server.add_argument(
@@ -156,6 +163,10 @@ def run(args: argparse.Namespace) -> int:
     from fetcher.load import csv_rows, report
     from fetcher.render.load import render
 
+    if args.html:
+        from fetcher.render.html import require_html
+
+        require_html(args.html)
     with ExitStack() as stack:
         server = None
         if args.target is None:
@@ -172,6 +183,10 @@ def run(args: argparse.Namespace) -> int:
         report.write_json(data, args.json)
     if args.csv:
         csv_rows.write_csv(result.csv_parts, args.csv)
+    if args.html:
+        from fetcher.render.html import load_data, load_page, write
+
+        write(args.html, load_page(load_data(data)))
     render(data)
     if result.interrupted:
         return exits.INTERRUPTED

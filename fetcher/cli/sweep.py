@@ -50,6 +50,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_cpu_ms(parser)
     parser.add_argument("--plot", type=Path, metavar="FILE.png", help="draw the sweep as a chart")
     parser.add_argument("--json", type=Path, metavar="FILE", help="write the points as JSON")
+    parser.add_argument(
+        "--html",
+        type=Path,
+        metavar="FILE",
+        help="write the table and its charts as one HTML file (needs the html extra)",
+    )
     add_fetch_options(parser)
 
 
@@ -64,6 +70,10 @@ def run(args: argparse.Namespace) -> int:
         from fetcher.render.plots import require_matplotlib
 
         require_matplotlib("--plot FILE.png")
+    if args.html:
+        from fetcher.render.html import require_html
+
+        require_html(args.html)
     with (
         open_batch(args, DEFAULT_COUNT, DEFAULT_LATENCY) as batch,
         progress_bars(args.quiet) as bars,
@@ -86,4 +96,9 @@ def run(args: argparse.Namespace) -> int:
         console.print(f"chart written to {args.plot}", highlight=False)
     if args.json:
         sweep_report.write_json(args.json, points)
+    if args.html:
+        from fetcher.render.html import sweep_data, sweep_page, write
+
+        write(args.html, sweep_page(sweep_data(points, batch.title)))
+        console.print(f"report written to {args.html}", highlight=False)
     return exits.OK

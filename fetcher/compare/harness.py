@@ -29,6 +29,7 @@ from fetcher.compare.summary import (
     summarize,
     with_speedups,
 )
+from fetcher.compare.timeline import server_in_flight
 from fetcher.config import FetchConfig, config_to_dict
 from fetcher.errors import FetcherError
 from fetcher.models import FetchResult
@@ -84,6 +85,7 @@ def run_strategy(
         server_peak_in_flight=seen.get("peak_in_flight"),
         server_connections=seen.get("connections"),
         server_handshakes=seen.get("tls_handshakes"),
+        server_in_flight=None if server is None else server_in_flight(seen, usage),
     )
 
 

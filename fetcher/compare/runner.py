@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import resource
 import sys
+import time
 from typing import Any
 
 from fetcher.config import config_from_dict
@@ -67,9 +68,12 @@ def run_job(job: dict[str, Any]) -> dict[str, Any]:
 
     cpu_before = cpu_s()
     t0 = clock()
+    # The wall-clock time of t0, so what a server recorded can be put on this run's time axis.
+    started_at = time.time()
     strategy.run(urls, config, emit, t0)
     wall_s = clock() - t0
     return {
+        "started_at": started_at,
         "wall_s": wall_s,
         "cpu_s": cpu_s() - cpu_before,
         "maxrss_bytes": peak_rss_bytes(),

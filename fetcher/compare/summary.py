@@ -33,6 +33,8 @@ class StrategyRun:
     # What the bundled server counted: connections opened, and full TLS handshakes among them.
     server_connections: int | None = None
     server_handshakes: int | None = None
+    # (seconds since the run started, most requests in flight then), as the server counted.
+    server_in_flight: tuple[tuple[float, int], ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from fetcher.models import FetchResult
 
@@ -49,6 +50,29 @@ def timeline(strategy: str, results: Sequence[FetchResult]) -> Timeline:
 def timelines(runs: Mapping[str, Sequence[FetchResult]]) -> list[Timeline]:
     """A timeline per strategy, in the order given."""
     return [timeline(strategy, results) for strategy, results in runs.items()]
+
+
+def server_in_flight(
+    stats: Mapping[str, Any], usage: Mapping[str, Any]
+) -> tuple[tuple[float, int], ...] | None:
+    """The server's in-flight series on the run's own time axis, from 0 to the run's end.
+
+    `stats` is the bundled server's `/stats` (its series starts at `since`); `usage` is the
+    runner's report (its run started at `started_at`, on the same machine's clock). None when
+    either side lacks the times.
+    """
+    series = stats.get("in_flight_series")
+    if series is None or "started_at" not in usage:
+        return None
+    offset_s = stats["since"] - usage["started_at"]
+    interval_s, wall_s = series["interval_s"], usage["wall_s"]
+    points: list[tuple[float, int]] = []
+    for k, peak in enumerate(series["peaks"]):
+        start_s = offset_s + k * interval_s
+        # A step holds until the next change: runs of one value need only their first point.
+        if start_s + interval_s > 0 and start_s <= wall_s and (not points or peak != points[-1][1]):
+            points.append((round(max(start_s, 0.0), 6), peak))
+    return tuple(points)
 
 
 def fold(lanes_: Lanes, max_lanes: int) -> list[tuple[str, list[Bar]]]:

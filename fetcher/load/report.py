@@ -4,6 +4,7 @@ renderer (`fetcher.render.load`) draws."""
 from __future__ import annotations
 
 import json
+import math
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,9 @@ PERCENTILES: tuple[tuple[str, float], ...] = (
     ("p99.99", 99.99),
 )
 HISTOGRAM_BUCKETS = 12
+# The latency spectrum's percentiles are evenly spaced in "nines", as wrk2 and HdrHistogram plot
+# them (90% is one nine, 99% two, 99.9% three): this many points per nine.
+SPECTRUM_POINTS_PER_NINE = 10
 
 
 def latency_summary_ms(hist: HdrHistogram) -> dict[str, float]:
@@ -37,6 +41,26 @@ def latency_summary_ms(hist: HdrHistogram) -> dict[str, float]:
         summary[name] = hist.get_value_at_percentile(percentile) / 1000
     summary["max"] = hist.get_max_value() / 1000
     return {key: round(value, 3) for key, value in summary.items()}
+
+
+def spectrum_ms(hist: HdrHistogram) -> list[dict[str, float]]:
+    """Latency at percentiles evenly spaced in nines, as far as the count tells them apart.
+
+    Past 1 - 1/count every percentile is the maximum, which comes last, at log10(count) nines.
+    """
+    count = hist.get_total_count()
+    if count == 0:
+        return []
+    top_nines = math.log10(count)
+    points = []
+    for step in range(math.floor(top_nines * SPECTRUM_POINTS_PER_NINE)):
+        nines = step / SPECTRUM_POINTS_PER_NINE
+        percentile = 100 * (1 - 10**-nines)
+        ms = hist.get_value_at_percentile(percentile) / 1000
+        points.append({"percentile": round(percentile, 6), "nines": nines, "ms": round(ms, 3)})
+    maximum = round(hist.get_max_value() / 1000, 3)
+    points.append({"percentile": 100.0, "nines": round(top_nines, 3), "ms": maximum})
+    return points
 
 
 def histogram_rows(hist: HdrHistogram, buckets: int = HISTOGRAM_BUCKETS) -> list[dict[str, Any]]:
@@ -84,6 +108,8 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
         "responses": sum(result.status.values()),
         "latency_ms": latency_summary_ms(result.latency),
         "histogram": histogram_rows(result.latency),
+        # Corrected in the open model (from when each request was due), as latency_ms is.
+        "latency_spectrum_ms": spectrum_ms(result.latency),
         "status": {str(code): count for code, count in result.status.items()},
         "errors": dict(result.errors),
         "per_process_requests": list(result.per_process),
@@ -110,6 +136,7 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
         data["late_starts"] = result.late_starts
         data["late_start_threshold_ms"] = LATE_START_MS
         data["latency_uncorrected_ms"] = latency_summary_ms(result.uncorrected)
+        data["latency_uncorrected_spectrum_ms"] = spectrum_ms(result.uncorrected)
         data["start_lag_ms"] = latency_summary_ms(result.start_lag)
     if server_stats is not None:
         data["server"] = server_stats

@@ -6,6 +6,7 @@
     timeline   per-request lanes as text        plots      the same, and sweeps, as PNG charts
     sweep      the sweep table                  load       `fetcher load`'s live line and report
     gil        `fetcher gil`'s tables
+    html/      the self-contained HTML reports of compare, sweep and load
 
 The library never prints; commands hand what it returns to these modules.
 """

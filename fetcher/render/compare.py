@@ -37,9 +37,11 @@ FIGURES = (
 )  # fmt: skip
 # Shown when the batch went over TLS to the bundled server, which counts them.
 TLS_FIGURES = ("new conns", "handshakes")
+# Columns with nothing in them against a URL file: no latency, so no ideal.
+UNMEASURED = ("efficiency", "limited by")
 
 
-def _figures(s: RunSummary) -> dict[str, str]:
+def figures(s: RunSummary) -> dict[str, str]:
     """One strategy's figures, formatted, by name."""
     values = (
         _wall(s), "-" if s.speedup is None else f"{s.speedup:.1f}x", f"{s.requests_per_s:.0f}",
@@ -57,6 +59,11 @@ def over_tls(summaries: Sequence[RunSummary]) -> bool:
     return any(s.handshakes for s in summaries)
 
 
+def columns(summaries: Sequence[RunSummary]) -> tuple[str, ...]:
+    """The figures the table shows for these runs, in order."""
+    return FIGURES + TLS_FIGURES if over_tls(summaries) else FIGURES
+
+
 def _limit(s: RunSummary) -> str:
     """`2 processes: 5.00 s`, or - when nothing keeps the strategy from the ideal."""
     if s.limited_by is None or s.limit_ideal_s is None:
@@ -64,25 +71,34 @@ def _limit(s: RunSummary) -> str:
     return f"{s.limited_by}: {s.limit_ideal_s:.2f} s"
 
 
-def legend(summaries: Sequence[RunSummary]) -> list[str]:
-    """A line per column of the table: what it means, with the ideal's own figures."""
+def _shown(summaries: Sequence[RunSummary]) -> list[tuple[str, str]]:
     tls = over_tls(summaries)
-    shown = [(name, meaning) for name, meaning in LEGEND if tls or name not in TLS_FIGURES]
-    width = max(len(name) for name, _ in shown)
-    lines = [f"{name:<{width}}  {meaning}" for name, meaning in shown]
+    return [(name, meaning) for name, meaning in LEGEND if tls or name not in TLS_FIGURES]
+
+
+def legend_terms(summaries: Sequence[RunSummary]) -> list[tuple[str, str]]:
+    """Each column of the table and what it means, with the ideal's own figures; the columns
+    this comparison could not measure (no latency, no ideal) are left out."""
+    shown = _shown(summaries)
     best = min(
         (s for s in summaries if s.limit_ideal_s is not None),
         key=lambda s: s.limit_ideal_s or 0.0,
         default=None,
     )
     if best is None:
-        return [line for line in lines if not line.startswith(("efficiency", "limited by"))]
+        return [(name, meaning) for name, meaning in shown if name not in UNMEASURED]
     return [
-        f"{line} (here {best.limit_ideal_s:.2f} s = {best.limit_formula})"
-        if line.startswith("efficiency")
-        else line
-        for line in lines
+        (name, f"{meaning} (here {best.limit_ideal_s:.2f} s = {best.limit_formula})")
+        if name == "efficiency"
+        else (name, meaning)
+        for name, meaning in shown
     ]
+
+
+def legend(summaries: Sequence[RunSummary]) -> list[str]:
+    """A line per column of the table: what it means, with the ideal's own figures."""
+    width = max(len(name) for name, _ in _shown(summaries))
+    return [f"{name:<{width}}  {meaning}" for name, meaning in legend_terms(summaries)]
 
 
 def _natural_width(table: Table) -> int:
@@ -100,14 +116,14 @@ def _table(title: str) -> Table:
 
 def comparison_table(summaries: Sequence[RunSummary], title: str, width: int = 200) -> Table:
     """A row per strategy when `width` allows it, else a column per strategy (80 columns)."""
-    figures = [_figures(s) for s in summaries]
-    names = FIGURES + TLS_FIGURES if over_tls(summaries) else FIGURES
+    cells = [figures(s) for s in summaries]
+    names = columns(summaries)
     wide = _table(title)
     wide.add_column("strategy")
     headers = [name for name in names if name not in PERCENTILES[1:]]
     for header in headers:
         wide.add_column("p50/p95/p99 ms" if header == PERCENTILES[0] else header, justify="right")
-    for s, each in zip(summaries, figures, strict=True):
+    for s, each in zip(summaries, cells, strict=True):
         percentiles = "/".join(each[name] for name in PERCENTILES)
         wide.add_row(
             s.strategy, *(percentiles if h == PERCENTILES[0] else each[h] for h in headers)
@@ -120,7 +136,7 @@ def comparison_table(summaries: Sequence[RunSummary], title: str, width: int = 2
         # Break names at their hyphen, so six strategies fit side by side in 80 columns.
         tall.add_column(s.strategy.replace("-", "-\n"), justify="right")
     for name in names:
-        tall.add_row(name, *(each[name] for each in figures))
+        tall.add_row(name, *(each[name] for each in cells))
     return tall
 
 

@@ -14,19 +14,28 @@ from fetcher.compare.summary import SweepPoint
 MB = 1024 * 1024
 
 
-def sweep_table(points: Sequence[SweepPoint], title: str) -> Table:
-    """A row per worker count, a `wall s / peak MB` column per strategy."""
+def sweep_rows(points: Sequence[SweepPoint]) -> tuple[list[str], list[list[str]]]:
+    """The sweep as columns and rows of text: a row per worker count, a column per strategy."""
     strategies = list(dict.fromkeys(p.strategy for p in points))
     cells = {(p.strategy, p.workers): p for p in points}
-    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
-    table.add_column("workers", justify="right")
-    for strategy in strategies:
-        table.add_column(f"{strategy}\nwall s / peak MB", justify="right")
+    columns = ["workers", *(f"{strategy}\nwall s / peak MB" for strategy in strategies)]
+    rows = []
     for workers in sorted({p.workers for p in points}):
         row = [str(workers)]
         for strategy in strategies:
             point = cells.get((strategy, workers))
             row.append("-" if point is None else _cell(point))
+        rows.append(row)
+    return columns, rows
+
+
+def sweep_table(points: Sequence[SweepPoint], title: str) -> Table:
+    """A row per worker count, a `wall s / peak MB` column per strategy."""
+    columns, rows = sweep_rows(points)
+    table = Table(title=title, title_justify="left", header_style="bold", box=box.SIMPLE_HEAD)
+    for column in columns:
+        table.add_column(column, justify="right")
+    for row in rows:
         table.add_row(*row)
     return table
 

@@ -8,7 +8,7 @@ import sys
 from fetcher.cli.main import COMMANDS, build_parser
 from tests.conftest import run_fetcher
 
-HEAVY = ("aiohttp", "httpx", "requests", "rich", "psutil", "hdrh", "matplotlib")
+HEAVY = ("aiohttp", "httpx", "requests", "rich", "psutil", "hdrh", "matplotlib", "vl_convert")
 
 
 def test_help_lists_every_command() -> None:

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from fetcher.compare.timeline import fold, lanes, timeline, timelines
+from fetcher.compare.harness import run_strategy
+from fetcher.compare.timeline import fold, lanes, server_in_flight, timeline, timelines
 from fetcher.config import FetchConfig
 from fetcher.models import ErrorKind, FetchResult
 from fetcher.render.plots import plot_timelines
@@ -136,3 +137,28 @@ def test_timeline_refuses_a_file_that_is_not_png() -> None:
     done = run_fetcher("compare", "--timeline", "urls.txt")
     assert done.returncode == 2
     assert "--timeline draws a .png file" in done.stderr
+
+
+def test_server_series_lands_on_the_runs_time_axis() -> None:
+    """A series that began 0.2 s before the run is shifted by 0.2 s, cut at 0 and at the end,
+    and keeps only the points where the count changed."""
+    stats = {
+        "since": 100.0,
+        "in_flight_series": {"interval_s": 0.1, "peaks": [0, 0, 2, 2, 3, 1, 5]},
+    }
+    usage = {"started_at": 100.2, "wall_s": 0.35}
+    assert server_in_flight(stats, usage) == ((0.0, 2), (0.2, 3), (0.3, 1))
+    assert server_in_flight({"since": 100.0}, usage) is None
+
+
+def test_compare_run_carries_what_the_server_had_in_flight(
+    fresh_server: MockServer, tmp_path: Path
+) -> None:
+    """Three tasks at 100 ms: the server's series tops out at three, within the run's time."""
+    urls = tmp_path / "urls.txt"
+    urls.write_text("".join(fresh_server.url_for(f"/items/{i}?latency=100ms\n") for i in range(6)))
+    run = run_strategy("asyncio-aiohttp", urls, FetchConfig(concurrency=3), server=fresh_server)
+    assert run.server_in_flight is not None
+    assert max(peak for _, peak in run.server_in_flight) == run.server_peak_in_flight == 3
+    times = [t_s for t_s, _ in run.server_in_flight]
+    assert times == sorted(times) and times[0] >= 0 and times[-1] <= run.wall_s

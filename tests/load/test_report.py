@@ -1,0 +1,39 @@
+"""The load report's data for charts: the latency spectrum."""
+
+from __future__ import annotations
+
+import pytest
+
+from fetcher.load import LoadConfig, run_load
+from fetcher.load.report import spectrum_ms, to_json
+from fetcher.load.results import new_histogram
+from mock_server import MockServer
+from tests.load.test_load import items
+
+
+def test_spectrum_reads_percentiles_in_nines_up_to_the_maximum() -> None:
+    """1..1000 ms once each: 90% is 900 ms, 99% is 990 ms, and the last point is the max."""
+    hist = new_histogram()
+    for ms in range(1, 1001):
+        hist.record_value(ms * 1000)
+    points = spectrum_ms(hist)
+    by_nines = {point["nines"]: point for point in points}
+    assert by_nines[1.0]["percentile"] == 90.0
+    assert by_nines[1.0]["ms"] == pytest.approx(900, rel=0.002)
+    assert by_nines[2.0]["ms"] == pytest.approx(990, rel=0.002)
+    assert points[0]["ms"] == pytest.approx(1, rel=0.002)
+    assert points[-1] == {"percentile": 100.0, "nines": 3.0, "ms": pytest.approx(1000, rel=0.002)}
+    assert [p["ms"] for p in points] == sorted(p["ms"] for p in points)
+    assert spectrum_ms(new_histogram()) == []
+
+
+def test_open_model_reports_both_spectra(server: MockServer) -> None:
+    """Corrected and uncorrected spectra in the open model, one in the closed model."""
+    opened = to_json(run_load(LoadConfig(urls=items(server), rate=200, requests=20)))
+    closed = to_json(run_load(LoadConfig(urls=items(server), requests=20)))
+    assert opened["latency_spectrum_ms"][-1]["ms"] == opened["latency_ms"]["max"]
+    assert (
+        opened["latency_uncorrected_spectrum_ms"][-1]["ms"]
+        == (opened["latency_uncorrected_ms"]["max"])
+    )
+    assert closed["latency_spectrum_ms"] and "latency_uncorrected_spectrum_ms" not in closed
