@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 OK = 0
-# `fetcher load`: no request got a response at all (the report still lists the errors).
+# `fetcher fetch`: some URL failed (every result is still written); `fetcher load`: no request
+# got a response at all (the report still lists the errors).
 FAILED = 1
 # A bad flag or unusable input, refused before any request.
 USAGE = 2

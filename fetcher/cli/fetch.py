@@ -24,8 +24,17 @@ from fetcher.strategies import STRATEGIES
 DEFAULT_STRATEGY = "asyncio-aiohttp"
 
 
+EXIT_STATUSES = """exit status:
+  0    every URL got a successful response
+  1    some URL failed after its retries (every result is still written)
+  2    a bad flag or input, refused before any request
+  130  interrupted by Ctrl-C, after writing every finished result"""
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Flags of `fetcher fetch`."""
+    parser.epilog = EXIT_STATUSES
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("urls_file", metavar="URLS_FILE", help="one URL a line ('-' for stdin)")
     parser.add_argument(
         "--strategy",
@@ -79,6 +88,8 @@ def run(args: argparse.Namespace) -> int:
                 strategy.run([urls[index] for index in todo], config, on_result, t0)
     except KeyboardInterrupt:
         code = exits.INTERRUPTED
+    else:
+        code = exits.FAILED if tally.ok < tally.count else exits.OK
     finally:
         if out is not sys.stdout:
             out.close()

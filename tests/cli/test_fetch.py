@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from mock_server import MockServer
-from tests.conftest import run_fetcher
+from tests.conftest import closed_port, run_fetcher
 
 FETCH_KEYS = {"index", "url", "status", "nbytes", "started_ms", "elapsed_ms", "worker", "error"}
 
@@ -18,7 +18,7 @@ def test_fetch_streams_one_json_line_per_result(tmp_path: Path, server: MockServ
     done = run_fetcher(
         "fetch", "-", "--strategy", "threads", "--out", str(out), stdin="\n".join(urls)
     )
-    assert done.returncode == 0, done.stderr
+    assert done.returncode == 1, done.stderr  # some failed: every result still written
     lines = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(line["index"] for line in lines) == [0, 1, 2]
     assert all(set(line) >= FETCH_KEYS for line in lines)
@@ -39,3 +39,20 @@ def test_fetch_stops_at_a_bad_line_before_any_request(
     assert done.returncode == 2
     assert f"{urls}:3: " in done.stderr
     assert fresh_server.stats()["requests"] == 0
+
+
+def test_fetch_exit_status_says_whether_every_url_succeeded(
+    tmp_path: Path, server: MockServer
+) -> None:
+    """0 when every URL got a response, 1 when none could (with every failure still written)."""
+    good, bad = tmp_path / "good.txt", tmp_path / "bad.txt"
+    good.write_text("".join(server.url_for(f"/items/{i}\n") for i in range(4)))
+    port = closed_port()
+    bad.write_text("".join(f"http://127.0.0.1:{port}/{i}\n" for i in range(4)))
+    assert run_fetcher("fetch", str(good), "--out", str(tmp_path / "good.jsonl")).returncode == 0
+    done = run_fetcher("fetch", str(bad), "--attempts", "1", "--out", str(tmp_path / "bad.jsonl"))
+    assert done.returncode == 1, done.stderr
+    lines = [json.loads(line) for line in (tmp_path / "bad.jsonl").read_text().splitlines()]
+    assert sorted(line["index"] for line in lines) == [0, 1, 2, 3]
+    assert {line["error"] for line in lines} == {"connection_refused"}
+    assert "1    some URL failed" in run_fetcher("fetch", "--help").stdout
