@@ -1,10 +1,17 @@
-"""Reading a URL list: one URL a line, blanks and `#` comments skipped, `-` for stdin."""
+"""Reading a URL list: one URL a line, blanks and `#` comments skipped, `-` for stdin.
+
+`read_urls` returns a list; `UrlFile` checks the whole file first and then streams it, so a
+batch of millions of URLs is never held in memory.
+"""
 
 from __future__ import annotations
 
+import shutil
 import sys
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import IO
 from urllib.parse import urlsplit
 
 from fetcher.errors import UrlFileError
@@ -14,7 +21,7 @@ STDIN = "-"
 
 def read_urls(path: str | Path) -> list[str]:
     """Every URL in the file; a UrlFileError names the file, line and text of a bad one."""
-    name = "<stdin>" if str(path) == STDIN else str(path)
+    name = _name(path)
     try:
         if str(path) == STDIN:
             return parse_urls(sys.stdin, name)
@@ -28,7 +35,14 @@ def read_urls(path: str | Path) -> list[str]:
 
 def parse_urls(lines: Iterable[str], name: str = "<urls>") -> list[str]:
     """The URLs in `lines`; validation happens here, before any request is made."""
-    urls: list[str] = []
+    urls = list(iter_urls(lines, name))
+    if not urls:
+        raise UrlFileError(f"URL file {name} has no URLs (only blank lines and # comments)")
+    return urls
+
+
+def iter_urls(lines: Iterable[str], name: str = "<urls>") -> Iterator[str]:
+    """The URLs in `lines`, one at a time; a bad line raises UrlFileError when it is reached."""
     for number, line in enumerate(lines, start=1):
         text = line.strip()
         if not text or text.startswith("#"):
@@ -36,10 +50,7 @@ def parse_urls(lines: Iterable[str], name: str = "<urls>") -> list[str]:
         problem = url_problem(text)
         if problem:
             raise UrlFileError(f"{name}:{number}: {problem}: {text[:200]!r}")
-        urls.append(text)
-    if not urls:
-        raise UrlFileError(f"URL file {name} has no URLs (only blank lines and # comments)")
-    return urls
+        yield text
 
 
 def url_problem(text: str) -> str | None:
@@ -56,3 +67,54 @@ def url_problem(text: str) -> str | None:
     if not parts.hostname:
         return "the URL has no host"
     return None
+
+
+class UrlFile:
+    """A URL file checked whole on opening, then read again each time it is iterated.
+
+    Holds a count, never the URLs: memory stays flat however long the file is. Stdin, which
+    cannot be read twice, is copied to a temporary file first. `close()` removes that copy.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.name = _name(path)
+        self._path = path
+        self._spool: IO[str] | None = None
+        try:
+            if str(path) == STDIN:
+                self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
+                shutil.copyfileobj(sys.stdin, self._spool)
+            self._count = sum(1 for _ in self)
+        except OSError as error:
+            raise UrlFileError(
+                f"cannot read URL file {self.name}: {error.strerror or error}"
+            ) from None
+        except UnicodeDecodeError:
+            raise UrlFileError(f"URL file {self.name} is not UTF-8 text") from None
+        if not self._count:
+            raise UrlFileError(
+                f"URL file {self.name} has no URLs (only blank lines and # comments)"
+            )
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[str]:
+        if self._spool is not None:
+            self._spool.seek(0)
+            yield from iter_urls(self._spool, self.name)
+            return
+        with open(self._path, encoding="utf-8") as lines:
+            yield from iter_urls(lines, self.name)
+
+    def __contains__(self, url: object) -> bool:
+        return any(each == url for each in self)
+
+    def close(self) -> None:
+        """Remove the copy of stdin, if one was made."""
+        if self._spool is not None:
+            self._spool.close()
+
+
+def _name(path: str | Path) -> str:
+    return "<stdin>" if str(path) == STDIN else str(path)

@@ -62,11 +62,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C while the command's module was still loading
         return exits.INTERRUPTED
     args = parser.parse_args(argv)
+    exits.stop_on_signals()
     try:
         return int(command_module(args.command).run(args))
     except FetcherError as error:
         print(f"fetcher {args.command}: error: {error}", file=sys.stderr)
         return exits.USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print(f"fetcher {args.command}: interrupted", file=sys.stderr)
-        return exits.INTERRUPTED
+        return exits.interrupted(stop)

@@ -13,13 +13,14 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
 from fetcher.config import FetchConfig
 from fetcher.models import FetchResult, OnResult
+from fetcher.orphans import watch_parent
 from fetcher.policy import limits
 from fetcher.strategies import asyncio_aiohttp
 from fetcher.strategies.base import clock, worker_died
@@ -31,7 +32,7 @@ Share = list[tuple[int, str]]
 
 
 def run(
-    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+    urls: Collection[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
 ) -> None:
     """Fetch with `config.processes` processes of `config.concurrency` tasks each."""
     t0 = clock() if t0 is None else t0
@@ -92,6 +93,7 @@ def _stop(children: Sequence[BaseProcess], grace_s: float) -> None:
 
 def _child_main(writer: Connection, share: Share, config: FetchConfig, t0: float) -> None:
     """In a worker process: fetch this share on one event loop, sending each result home."""
+    watch_parent()
     prefix = f"pid-{os.getpid()}/"
     indices = [index for index, _ in share]
 
