@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import signal
+import sys
 from types import FrameType
 
 OK = 0
@@ -37,17 +38,32 @@ class Stopped(KeyboardInterrupt):
         self.signum = signum
 
 
-def _raise_stopped(signum: int, frame: FrameType | None) -> None:
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
+    """Raise `Stopped` where Ctrl-C would raise KeyboardInterrupt.
+
+    On a running event loop it is raised from a callback, between tasks: raised into whichever
+    task happened to be running, it would end only that task. Raised from a callback, it ends
+    the loop, and `asyncio.run` cancels every task, just as for Ctrl-C.
+    """
+    asyncio = sys.modules.get("asyncio")  # not imported just for this
+    loop = asyncio._get_running_loop() if asyncio is not None else None
+    if loop is None:
+        raise Stopped(signum)
+    loop.call_soon_threadsafe(_raise_stopped, signum)
+
+
+def _raise_stopped(signum: int) -> None:
     raise Stopped(signum)
 
 
 def stop_on_signals() -> None:
     """Make SIGTERM and SIGHUP raise `Stopped`, as SIGINT raises KeyboardInterrupt."""
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _raise_stopped)
+        signal.signal(signum, _on_stop_signal)
 
 
 def interrupted(stop: BaseException | int) -> int:
     """The exit status for a run stopped by `stop` (an exception, or a signal's number)."""
-    signum = stop if isinstance(stop, int) else getattr(stop, "signum", signal.SIGINT)
-    return 128 + int(signum)
+    if isinstance(stop, int):
+        return 128 + stop
+    return 128 + (stop.signum if isinstance(stop, Stopped) else signal.SIGINT)
