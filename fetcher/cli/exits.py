@@ -1,13 +1,7 @@
 """The exit statuses of every `fetcher` command, in one place, and the signals that stop a run.
 
-0    OK: the run ended (failed requests are results, written like any other)
-1    FAILED: `fetcher load` got no response at all, or writing the results failed mid-run
-     (the error names the file and how many results were written)
-2    USAGE: a bad flag or unusable input or output, refused before any request
-129  SIGHUP, 130 SIGINT (Ctrl-C), 143 SIGTERM: stopped by that signal, after writing every
-     finished result, reaping every worker and printing the summary (128 + the signal's
-     number, as shells report it)
-141  the reader of stdout went away (`fetcher fetch ... | head -1`): quietly, as Unix tools do
+`HELP` is the table shown at the end of `fetcher --help` and each command's `--help`; the README
+repeats it.
 """
 
 from __future__ import annotations
@@ -15,6 +9,15 @@ from __future__ import annotations
 import signal
 import sys
 from types import FrameType
+
+HELP = """exit status:
+  0    the run ended (a failed request is a result, written like any other)
+  1    fetcher load: no request got any response; fetcher fetch: writing the results failed
+       mid-run (the message names the file and how many results were written)
+  2    a bad flag, or input or output that cannot be used: refused before any request
+  129  SIGHUP, 130 SIGINT (Ctrl-C), 143 SIGTERM: stopped by that signal after writing every
+       finished result, stopping every worker process and printing the summary
+  141  the reader of stdout went away (fetcher fetch ... | head -1): stopped quietly"""
 
 OK = 0
 FAILED = 1
