@@ -15,8 +15,9 @@ HELP = """exit status:
   1    fetcher load: no request got any response; fetcher fetch: writing the results failed
        mid-run (the message names the file and how many results were written)
   2    a bad flag, or input or output that cannot be used: refused before any request
-  129  SIGHUP, 130 SIGINT (Ctrl-C), 143 SIGTERM: stopped by that signal after writing every
-       finished result, stopping every worker process and printing the summary
+  129  stopped by SIGHUP (a closed terminal)      each after writing every finished result,
+  130  stopped by SIGINT (Ctrl-C)                 stopping every worker process and printing
+  143  stopped by SIGTERM (CI, systemd, Docker)   the summary
   141  the reader of stdout went away (fetcher fetch ... | head -1): stopped quietly"""
 
 OK = 0

@@ -42,5 +42,5 @@ def test_help_lists_the_exit_statuses(argv: list[str]) -> None:
     """`--help` of fetcher and of its commands ends with the table of exit statuses."""
     done = run_fetcher(*argv)
     assert done.returncode == 0
-    for status in ("0 ", "1 ", "2 ", "129", "130", "143", "141"):
+    for status in ("0 ", "1 ", "2 ", "129 ", "130 ", "143 ", "141 "):
         assert f"\n  {status}" in done.stdout.split("exit status:")[1]
