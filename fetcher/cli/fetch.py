@@ -108,14 +108,15 @@ def fetch(
     except (OutputFailed, OutputClosed) as error:
         failure = failure or error
     if isinstance(failure, OutputClosed):
-        return quit_quietly()
-    if failure is not None:
+        code = quit_quietly()
+    elif failure is not None:
         print(f"fetcher fetch: error: {failure}", file=sys.stderr)
-        return exits.FAILED
-    summary = fetch_summary(writer.count, writer.ok, writer.errors, clock() - t0)
-    prefix = "interrupted: " if code != exits.OK else ""
-    skipped = f" ({len(todo.done)} already fetched, skipped)" if len(todo.done) else ""
-    stderr_console().print(prefix + summary + skipped, highlight=False)
+        code = exits.FAILED
+    else:
+        summary = fetch_summary(writer.count, writer.ok, writer.errors, clock() - t0)
+        prefix = "interrupted: " if code != exits.OK else ""
+        skipped = f" ({len(todo.done)} already fetched, skipped)" if len(todo.done) else ""
+        stderr_console().print(prefix + summary + skipped, highlight=False)
     if code != exits.OK:
         exit_if_threads_linger(code)
     return code
@@ -175,7 +176,8 @@ def exit_if_threads_linger(code: int) -> None:
     """End the process now if a worker thread is still blocked in a request.
 
     Python cannot interrupt a thread blocked in a socket read, and the interpreter waits for
-    it at exit, up to the read timeout. Every result is written and flushed by now.
+    it at exit, up to the read timeout. Every result is written and flushed by now (or the
+    output has failed, and nothing more can be written).
     """
     others = [t for t in threading.enumerate() if t is not threading.main_thread()]
     if any(t.is_alive() and not t.daemon for t in others):

@@ -5,8 +5,10 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from mock_server import MockServer
-from tests.conftest import FETCHER, WAIT_S, run_fetcher
+from tests.conftest import ALL_STRATEGIES, FETCHER, WAIT_S, run_fetcher
 
 
 def url_file(tmp_path: Path, server: MockServer, count: int, query: str = "") -> Path:
@@ -41,14 +43,16 @@ def test_a_resume_file_that_cannot_be_written_is_refused_before_any_request(
     assert fresh_server.stats()["requests"] == 0
 
 
+@pytest.mark.parametrize("strategy", ALL_STRATEGIES)
 def test_a_full_disk_stops_the_run_with_one_line_and_exit_1(
-    fresh_server: MockServer, tmp_path: Path
+    fresh_server: MockServer, tmp_path: Path, strategy: str
 ) -> None:
     """/dev/full fails every write (ENOSPC): the run stops early, one line names the file and
     how many results were written."""
     count = 200
     urls = url_file(tmp_path, fresh_server, count, "?latency=20ms")
     argv = ["fetch", str(urls), "--out", "/dev/full", "--quiet", "--concurrency", "2"]
+    argv += ["--strategy", strategy, "--processes", "2"]
     done = run_fetcher(*argv)
     assert done.returncode == 1
     assert done.stderr.splitlines() == [
@@ -58,14 +62,15 @@ def test_a_full_disk_stops_the_run_with_one_line_and_exit_1(
     assert fresh_server.stats()["requests"] < count  # it stopped, rather than fetch on for nothing
 
 
+@pytest.mark.parametrize("strategy", ALL_STRATEGIES)
 def test_a_closed_stdout_pipe_ends_the_run_quietly(
-    fresh_server: MockServer, tmp_path: Path
+    fresh_server: MockServer, tmp_path: Path, strategy: str
 ) -> None:
     """`fetcher fetch urls | head -1`: no BrokenPipeError traceback, no message, exit 141."""
     count = 300
     urls = url_file(tmp_path, fresh_server, count, "?latency=10ms")
     process = subprocess.Popen(
-        [*FETCHER, "fetch", str(urls), "--quiet", "--concurrency", "2"],
+        [*FETCHER, "fetch", str(urls), "--quiet", "--concurrency", "2", "--strategy", strategy],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
