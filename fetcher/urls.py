@@ -11,7 +11,6 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from pathlib import Path
-from typing import IO
 from urllib.parse import urlsplit
 
 from fetcher.errors import UrlFileError
@@ -73,37 +72,34 @@ class UrlFile:
     """A URL file checked whole on opening, then read again each time it is iterated.
 
     Holds a count, never the URLs: memory stays flat however long the file is. Stdin, which
-    cannot be read twice, is copied to a temporary file first. `close()` removes that copy.
+    cannot be read twice, is copied to a temporary file first; `close()` removes that copy.
+    It pickles as its path, so a worker process can read the file itself (`streamed`).
     """
+
+    # Strategies may send this to worker processes whole: it is re-read, not held.
+    streamed = True
 
     def __init__(self, path: str | Path) -> None:
         self.name = _name(path)
-        self._path = path
-        self._spool: IO[str] | None = None
+        self._path = str(path)
+        self._spooled = False
         try:
             if str(path) == STDIN:
-                self._spool = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115
-                shutil.copyfileobj(sys.stdin, self._spool)
+                self._path, self._spooled = _spool_stdin(), True
             self._count = sum(1 for _ in self)
         except OSError as error:
-            raise UrlFileError(
-                f"cannot read URL file {self.name}: {error.strerror or error}"
-            ) from None
+            reason = error.strerror or error
+            raise UrlFileError(f"cannot read URL file {self.name}: {reason}") from None
         except UnicodeDecodeError:
             raise UrlFileError(f"URL file {self.name} is not UTF-8 text") from None
         if not self._count:
-            raise UrlFileError(
-                f"URL file {self.name} has no URLs (only blank lines and # comments)"
-            )
+            message = f"URL file {self.name} has no URLs (only blank lines and # comments)"
+            raise UrlFileError(message)
 
     def __len__(self) -> int:
         return self._count
 
     def __iter__(self) -> Iterator[str]:
-        if self._spool is not None:
-            self._spool.seek(0)
-            yield from iter_urls(self._spool, self.name)
-            return
         with open(self._path, encoding="utf-8") as lines:
             yield from iter_urls(lines, self.name)
 
@@ -112,8 +108,23 @@ class UrlFile:
 
     def close(self) -> None:
         """Remove the copy of stdin, if one was made."""
-        if self._spool is not None:
-            self._spool.close()
+        if self._spooled:
+            Path(self._path).unlink(missing_ok=True)
+            self._spooled = False
+
+
+def _spool_stdin() -> str:
+    """Copy stdin to a temporary file; its path."""
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", prefix="fetcher-urls-", suffix=".txt", delete=False
+    ) as spool:
+        try:
+            shutil.copyfileobj(sys.stdin, spool)
+        except BaseException:
+            spool.close()
+            Path(spool.name).unlink(missing_ok=True)
+            raise
+        return spool.name
 
 
 def _name(path: str | Path) -> str:

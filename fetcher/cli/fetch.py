@@ -140,8 +140,11 @@ class Pending:
     """The URLs still to fetch, streamed from the file; strategies number them 0, 1, ...
 
     Without --resume that number is the URL's index in the file; with it, a compact array maps
-    one to the other (4 or 8 bytes per URL still to fetch).
+    one to the other (8 bytes per URL still to fetch). Worker processes are sent it whole, the
+    file's path and the done bitmap, and read the file themselves.
     """
+
+    streamed = True
 
     def __init__(self, urls: UrlFile, done: DoneSet) -> None:
         self.urls = urls
@@ -158,6 +161,9 @@ class Pending:
 
     def __contains__(self, url: object) -> bool:
         return any(each == url for each in self)
+
+    def __getstate__(self) -> dict[str, object]:
+        return {**self.__dict__, "_indices": None}  # the parent alone maps positions back
 
     def index_of(self, position: int) -> int:
         """The index in the URL file of the `position`-th URL still to fetch."""
