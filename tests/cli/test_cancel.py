@@ -163,7 +163,9 @@ def test_workers_exit_when_their_parent_is_killed(
     server: MockServer, tmp_path: Path, strategy: str
 ) -> None:
     """SIGKILL on `fetcher fetch` runs no cleanup: its workers notice and exit within seconds."""
-    urls = [server.url_for(f"/items/{i}?latency=100ms&faults=hang=0.5") for i in range(60)]
+    # The first few answer, so the run is under way; the rest hang, so the workers are busy.
+    urls = [server.url_for(f"/items/{i}?latency=100ms") for i in range(4)]
+    urls += [server.url_for(f"/items/{i}?faults=hang=1") for i in range(4, 60)]
     flags = ["--strategy", strategy, "--processes", "2", "--read-timeout", "60s"]
     process, out = start_fetch(tmp_path, urls, *flags)
     try:
