@@ -5,7 +5,9 @@ Every strategy module has
 `FetchResult` to `on_result` as it completes, in the caller's thread, exactly once per URL,
 whatever fails. `urls` is a Collection, not a Sequence: a strategy takes `len(urls)` and
 iterates it, never indexes it, so `fetcher fetch` can stream a URL file of any length (result
-`index` is the URL's position in the iteration). An exception raised by `on_result` (Ctrl-C,
+`index` is the URL's position in the iteration). A collection marked `streamed = True` (fetch's
+URL file) is re-iterable and pickles small, so a multi-process strategy may send it whole to
+its workers and let each read its own share. An exception raised by `on_result` (Ctrl-C,
 SIGTERM, a results file that cannot be written) stops the run: workers are stopped and reaped
 and the exception propagates. `t0` is the `time.perf_counter()` the batch's times are measured from.
 The asynchronous ones also have `run_async`, the same as a coroutine.
