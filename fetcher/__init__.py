@@ -62,8 +62,10 @@ def fetch_all(
 ) -> list[FetchResult]:
     """Fetch every URL with one strategy; results in input order, each streamed to `on_result`.
 
-    The list holds every result until the batch ends; for a batch too large for that, pass
-    `on_result` and keep what you need of each result as it comes (as `fetcher fetch` does).
+    The returned list holds every result until the batch ends. `on_result` streams: it is
+    called with each result the moment it completes, in this thread, so for a batch too large
+    to hold, keep what you need of each result there and ignore the list (as `fetcher fetch`
+    does, which also streams its URL file: see `fetcher.urls.UrlFile`).
     """
     results, collect = _collector(on_result)
     get_strategy(strategy).run(list(urls), _config(config, concurrency), collect)

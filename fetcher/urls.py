@@ -1,9 +1,15 @@
-"""Reading a URL list: one URL a line, blanks and `#` comments skipped, `-` for stdin."""
+"""Reading a URL list: one URL a line, blanks and `#` comments skipped, `-` for stdin.
+
+`read_urls` returns a list; `UrlFile` checks the whole file first and then streams it, so a
+batch of millions of URLs is never held in memory.
+"""
 
 from __future__ import annotations
 
+import shutil
 import sys
-from collections.abc import Iterable
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -14,7 +20,7 @@ STDIN = "-"
 
 def read_urls(path: str | Path) -> list[str]:
     """Every URL in the file; a UrlFileError names the file, line and text of a bad one."""
-    name = "<stdin>" if str(path) == STDIN else str(path)
+    name = _name(path)
     try:
         if str(path) == STDIN:
             return parse_urls(sys.stdin, name)
@@ -28,7 +34,14 @@ def read_urls(path: str | Path) -> list[str]:
 
 def parse_urls(lines: Iterable[str], name: str = "<urls>") -> list[str]:
     """The URLs in `lines`; validation happens here, before any request is made."""
-    urls: list[str] = []
+    urls = list(iter_urls(lines, name))
+    if not urls:
+        raise UrlFileError(f"URL file {name} has no URLs (only blank lines and # comments)")
+    return urls
+
+
+def iter_urls(lines: Iterable[str], name: str = "<urls>") -> Iterator[str]:
+    """The URLs in `lines`, one at a time; a bad line raises UrlFileError when it is reached."""
     for number, line in enumerate(lines, start=1):
         text = line.strip()
         if not text or text.startswith("#"):
@@ -36,10 +49,7 @@ def parse_urls(lines: Iterable[str], name: str = "<urls>") -> list[str]:
         problem = url_problem(text)
         if problem:
             raise UrlFileError(f"{name}:{number}: {problem}: {text[:200]!r}")
-        urls.append(text)
-    if not urls:
-        raise UrlFileError(f"URL file {name} has no URLs (only blank lines and # comments)")
-    return urls
+        yield text
 
 
 def url_problem(text: str) -> str | None:
@@ -56,3 +66,66 @@ def url_problem(text: str) -> str | None:
     if not parts.hostname:
         return "the URL has no host"
     return None
+
+
+class UrlFile:
+    """A URL file checked whole on opening, then read again each time it is iterated.
+
+    Holds a count, never the URLs: memory stays flat however long the file is. Stdin, which
+    cannot be read twice, is copied to a temporary file first; `close()` removes that copy.
+    It pickles as its path, so a worker process can read the file itself (`streamed`).
+    """
+
+    # Strategies may send this to worker processes whole: it is re-read, not held.
+    streamed = True
+
+    def __init__(self, path: str | Path) -> None:
+        self.name = _name(path)
+        self._path = str(path)
+        self._spooled = False
+        try:
+            if str(path) == STDIN:
+                self._path, self._spooled = _spool_stdin(), True
+            self._count = sum(1 for _ in self)
+        except OSError as error:
+            reason = error.strerror or error
+            raise UrlFileError(f"cannot read URL file {self.name}: {reason}") from None
+        except UnicodeDecodeError:
+            raise UrlFileError(f"URL file {self.name} is not UTF-8 text") from None
+        if not self._count:
+            message = f"URL file {self.name} has no URLs (only blank lines and # comments)"
+            raise UrlFileError(message)
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[str]:
+        with open(self._path, encoding="utf-8") as lines:
+            yield from iter_urls(lines, self.name)
+
+    def __contains__(self, url: object) -> bool:
+        return any(each == url for each in self)
+
+    def close(self) -> None:
+        """Remove the copy of stdin, if one was made."""
+        if self._spooled:
+            Path(self._path).unlink(missing_ok=True)
+            self._spooled = False
+
+
+def _spool_stdin() -> str:
+    """Copy stdin to a temporary file; its path."""
+    with tempfile.NamedTemporaryFile(
+        "w", encoding="utf-8", prefix="fetcher-urls-", suffix=".txt", delete=False
+    ) as spool:
+        try:
+            shutil.copyfileobj(sys.stdin, spool)
+        except BaseException:
+            spool.close()
+            Path(spool.name).unlink(missing_ok=True)
+            raise
+        return spool.name
+
+
+def _name(path: str | Path) -> str:
+    return "<stdin>" if str(path) == STDIN else str(path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import os
 import resource
 import signal
@@ -40,6 +41,28 @@ def raise_fd_limit() -> int:
     if soft < hard:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     return hard
+
+
+def exposed(hosts: list[str]) -> list[str]:
+    """The bound addresses that other machines can reach (any that is not loopback)."""
+    found = []
+    for host in hosts:
+        try:
+            loopback = ipaddress.ip_address(host.split("%")[0]).is_loopback
+        except ValueError:
+            loopback = False
+        if not loopback:
+            found.append(host)
+    return found
+
+
+def exposure_warning(url: str) -> str:
+    """The line printed for each address reachable from other machines."""
+    return (
+        f"mock-server: warning: listening on {url}, reachable from other machines; the mock "
+        "server has no authentication and does what any request asks (delays, faults, large "
+        "bodies): bind 127.0.0.1 unless that is what you want"
+    )
 
 
 def url_for(host: str, port: int, scheme: str = "http") -> str:
@@ -108,6 +131,8 @@ async def _serve_app(app: web.Application, args: argparse.Namespace, tls: Server
                 f"cannot listen on {url_for(args.host, args.port, scheme)}: {reason}"
             ) from None
         host, port = runner.addresses[0][:2]
+        for address in exposed([each[0] for each in runner.addresses]):
+            print(exposure_warning(url_for(address, port, scheme)), file=sys.stderr, flush=True)
         if tls is not None and tls.ca_path is not None:
             print(f"{CA_ANNOUNCEMENT}{tls.ca_path}", flush=True)
         print(f"listening on {url_for(host, port, scheme)}", flush=True)

@@ -43,6 +43,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         )
         for name, meaning in LEGEND
     )
+    parser.epilog += "\n\n" + exits.HELP
     add_batch_options(parser, DEFAULT_COUNT, DEFAULT_LATENCY)
     parser.add_argument(
         "--strategies",

@@ -189,7 +189,9 @@ def run(args: argparse.Namespace) -> int:
         write(args.html, load_page(load_data(data)))
     render(data)
     if result.interrupted:
-        return exits.INTERRUPTED
+        from fetcher.load.processes import stop_signal
+
+        return exits.interrupted(stop_signal())
     if result.requests and not data["responses"]:
         errors = ", ".join(f"{count:,} {kind}" for kind, count in data["errors"].items())
         print(f"fetcher load: no request got a response ({errors})", file=sys.stderr)

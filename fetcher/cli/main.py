@@ -44,10 +44,18 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     parser = Parser(
         prog="fetcher",
         description="Fetch batches of HTTP endpoints concurrently, and see what each way costs.",
+        epilog=exits.HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name, summary in COMMANDS.items():
-        sub = commands.add_parser(name, help=summary, description=summary)
+        sub = commands.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=exits.HELP,
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
         if name == command:
             command_module(name).add_arguments(sub)
     return parser
@@ -62,11 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:  # Ctrl-C while the command's module was still loading
         return exits.INTERRUPTED
     args = parser.parse_args(argv)
+    exits.stop_on_signals()
     try:
         return int(command_module(args.command).run(args))
     except FetcherError as error:
         print(f"fetcher {args.command}: error: {error}", file=sys.stderr)
         return exits.USAGE
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         print(f"fetcher {args.command}: interrupted", file=sys.stderr)
-        return exits.INTERRUPTED
+        return exits.interrupted(stop)

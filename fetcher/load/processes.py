@@ -21,9 +21,23 @@ from fetcher.load.config import LoadConfig
 from fetcher.load.csv_rows import RequestCsv
 from fetcher.load.generator import Generator
 from fetcher.load.results import GeneratorResult, LoadResult, Progress, combine, merge
+from fetcher.orphans import watch_parent
 
 # A generator process that has not said it is ready within this long is taken as failed.
 STARTUP_TIMEOUT_S = 60.0
+# Each stops the run as Ctrl-C does (SIGTERM from CI, systemd, Docker; SIGHUP, a closed terminal).
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# The signals that stopped runs in this process, latest last.
+_received: list[int] = []
+
+
+def stop_signal() -> int:
+    """The signal that stopped the latest interrupted run (SIGINT if none was recorded)."""
+    return _received[-1] if _received else signal.SIGINT
+
+
+def _received_signal(signum: int) -> None:
+    _received.append(signum)
 
 
 def run_one(config: LoadConfig, on_progress: Callable[[Progress], None] | None) -> GeneratorResult:
@@ -56,7 +70,8 @@ class _Signals:
         """Wait for the go-ahead, then route stop requests to `generator`."""
         loop = asyncio.get_running_loop()
         if self.stop is None:
-            loop.add_signal_handler(signal.SIGINT, generator.interrupt)
+            for signum in STOP_SIGNALS:
+                loop.add_signal_handler(signum, self._interrupt, generator, signum)
             return
         if self.ready is not None:
             self.ready()
@@ -64,17 +79,23 @@ class _Signals:
             await asyncio.sleep(0.002)
         self.poller = asyncio.ensure_future(self._poll(generator))
 
+    @staticmethod
+    def _interrupt(generator: Generator, signum: int) -> None:
+        _received_signal(signum)
+        generator.interrupt()
+
     async def _poll(self, generator: Generator) -> None:
         while not self.stop.is_set():
             await asyncio.sleep(0.05)
         generator.stop(interrupted=True)
 
     def finished(self) -> None:
-        """Stop listening: give SIGINT back to Python's default handling."""
+        """Stop listening: give the stop signals back to their previous handling."""
         if self.poller is not None:
             self.poller.cancel()
         if self.stop is None:
-            asyncio.get_running_loop().remove_signal_handler(signal.SIGINT)
+            for signum in STOP_SIGNALS:
+                asyncio.get_running_loop().remove_signal_handler(signum)
 
 
 async def _generate(
@@ -125,13 +146,19 @@ def run_processes(config: LoadConfig, on_progress: Callable[[Progress], None] | 
         )
         for k in range(config.processes)
     ]
-    previous = signal.signal(signal.SIGINT, lambda *_: stop.set())
+
+    def on_signal(signum: int, frame: object) -> None:
+        _received_signal(signum)
+        stop.set()
+
+    previous = {signum: signal.signal(signum, on_signal) for signum in STOP_SIGNALS}
     try:
         for process in processes:
             process.start()
         parts = _Collector(config, processes, queue, go, stop, on_progress).collect()
     finally:
-        signal.signal(signal.SIGINT, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
         stop.set()
         for process in processes:
             process.join(5.0)
@@ -143,7 +170,9 @@ def run_processes(config: LoadConfig, on_progress: Callable[[Progress], None] | 
 
 def _child(config: LoadConfig, index: int, queue: Any, stop: Any, go: Any, progress: bool) -> None:
     """A generator process: its terminal's Ctrl-C is left to the parent, which sets `stop`."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    watch_parent()
 
     def report(snapshot: Progress) -> None:
         queue.put(("progress", index, snapshot))

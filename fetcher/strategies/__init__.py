@@ -3,7 +3,13 @@
 Every strategy module has
 `run(urls, config, on_result, t0=None) -> None`, which fetches every URL and hands each
 `FetchResult` to `on_result` as it completes, in the caller's thread, exactly once per URL,
-whatever fails. `t0` is the `time.perf_counter()` the batch's times are measured from.
+whatever fails. `urls` is a Collection, not a Sequence: a strategy takes `len(urls)` and
+iterates it, never indexes it, so `fetcher fetch` can stream a URL file of any length (result
+`index` is the URL's position in the iteration). A collection marked `streamed = True` (fetch's
+URL file) is re-iterable and pickles small, so a multi-process strategy may send it whole to
+its workers and let each read its own share. An exception raised by `on_result` (Ctrl-C,
+SIGTERM, a results file that cannot be written) stops the run: workers are stopped and reaped
+and the exception propagates. `t0` is the `time.perf_counter()` the batch's times are measured from.
 The asynchronous ones also have `run_async`, the same as a coroutine.
 
 What a strategy *is* (its client, whether it is async, which settings count its workers, whether
@@ -16,7 +22,7 @@ from __future__ import annotations
 
 import importlib
 import os
-from collections.abc import Sequence
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, Protocol, cast
 
@@ -29,7 +35,7 @@ class Strategy(Protocol):
 
     def run(
         self,
-        urls: Sequence[str],
+        urls: Collection[str],
         config: FetchConfig,
         on_result: OnResult,
         t0: float | None = None,
@@ -41,7 +47,7 @@ class AsyncStrategy(Strategy, Protocol):
 
     async def run_async(
         self,
-        urls: Sequence[str],
+        urls: Collection[str],
         config: FetchConfig,
         on_result: OnResult,
         t0: float | None = None,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator
 
 import aiohttp
 
@@ -28,14 +28,14 @@ CHUNK_BYTES = 64 * 1024
 
 
 def run(
-    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+    urls: Collection[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
 ) -> None:
     """Fetch on a new event loop; see `run_async`."""
     asyncio.run(run_async(urls, config, on_result, t0))
 
 
 async def run_async(
-    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+    urls: Collection[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
 ) -> None:
     """Fetch every URL with `config.concurrency` tasks sharing one session."""
     t0 = clock() if t0 is None else t0

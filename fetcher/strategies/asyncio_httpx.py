@@ -16,7 +16,7 @@ import asyncio
 import contextlib
 import ssl
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator
 
 import httpx
 
@@ -39,14 +39,14 @@ CONNECTIONS_PER_CLIENT = 8
 
 
 def run(
-    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+    urls: Collection[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
 ) -> None:
     """Fetch on a new event loop; see `run_async`."""
     asyncio.run(run_async(urls, config, on_result, t0))
 
 
 async def run_async(
-    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+    urls: Collection[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
 ) -> None:
     """Fetch every URL with `config.concurrency` tasks sharing a few small clients."""
     t0 = clock() if t0 is None else t0

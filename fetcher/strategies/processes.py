@@ -12,18 +12,19 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
-from collections.abc import Sequence
+from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor
 
 import requests
 
 from fetcher.config import FetchConfig
 from fetcher.models import FetchResult, OnResult
+from fetcher.orphans import watch_parent
 from fetcher.policy.limits import Throttle, share
 from fetcher.strategies.base import Job, clock
 from fetcher.strategies.pool import run_windowed
 from fetcher.strategies.requests_http import fetch_one, new_session
-from fetcher.strategies.spawn import sigint_held
+from fetcher.strategies.spawn import HELD_SIGNALS, sigint_held
 
 WINDOW_PER_WORKER = 2
 
@@ -35,7 +36,7 @@ _t0 = 0.0
 
 
 def run(
-    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+    urls: Collection[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
 ) -> None:
     """Fetch with `config.processes` worker processes; results reach `on_result` in this process."""
     t0 = clock() if t0 is None else t0
@@ -64,11 +65,12 @@ def run(
 
 def terminate_workers(executor: ProcessPoolExecutor) -> None:
     """Stop every worker process now, whatever it is doing."""
-    if hasattr(executor, "terminate_workers"):  # Python 3.14+
-        executor.terminate_workers()
+    # SIGKILL, not SIGTERM: the workers ignore SIGTERM, which is the parent's to act on.
+    if hasattr(executor, "kill_workers"):  # Python 3.14+
+        executor.kill_workers()
         return
     for process in list((executor._processes or {}).values()):
-        process.terminate()
+        process.kill()
 
 
 def _start_worker(config: FetchConfig, t0: float) -> None:
@@ -76,7 +78,9 @@ def _start_worker(config: FetchConfig, t0: float) -> None:
     gets reuses it."""
     global _session, _config, _throttle, _t0
     # Ctrl-C in a terminal reaches the whole process group; the parent decides what stops.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    for signum in HELD_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    watch_parent()
     _session, _config, _throttle, _t0 = new_session(config), config, Throttle(config.limits), t0
 
 

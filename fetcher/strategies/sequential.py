@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection
 
 from fetcher.config import FetchConfig
 from fetcher.models import OnResult
@@ -14,7 +14,7 @@ WORKER = "main"
 
 
 def run(
-    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+    urls: Collection[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
 ) -> None:
     """Fetch each URL in turn; the session keeps one connection alive between them."""
     t0 = clock() if t0 is None else t0

@@ -1,4 +1,5 @@
-"""Start worker processes that never see the terminal's Ctrl-C.
+"""Start worker processes that never see the terminal's Ctrl-C (or SIGTERM, SIGHUP), and that
+do not outlive their parent.
 
 Ctrl-C in a terminal sends SIGINT to the whole foreground process group, children included. A
 spawned child still importing fetcher would die of it with a KeyboardInterrupt traceback of its
@@ -8,6 +9,10 @@ children are started: they inherit the blocked mask across fork and exec and nev
 Ctrl-C that came meanwhile waits, pending, and is raised once the block is over, with every
 child known to the parent.
 Ignoring SIGINT instead would be inherited too, but would lose a Ctrl-C that came meanwhile.
+SIGTERM and SIGHUP are held the same way: systemd, for one, sends SIGTERM to every process of
+the service, and a worker dying of it would turn every URL it still owed into a failure; the
+parent stops its workers itself, with SIGKILL, once its own handler has run.
+A parent killed by SIGKILL cannot stop them: they watch it (`fetcher.orphans.watch_parent`).
 """
 
 from __future__ import annotations
@@ -18,10 +23,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing import resource_tracker
 
+# The signals that stop a run in the parent; workers never act on them themselves.
+HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+
 
 @contextmanager
 def sigint_held() -> Iterator[None]:
-    """Hold SIGINT back from this thread, and from processes it starts, while the block runs.
+    """Hold SIGINT, SIGTERM and SIGHUP back from this thread, and from processes it starts,
+    while the block runs.
 
     Does nothing where signal masks do not exist (Windows has no process-group SIGINT either)
     or off the main thread, which Python never runs signal handlers in.
@@ -34,7 +43,7 @@ def sigint_held() -> Iterator[None]:
     # multiprocessing's resource tracker blocks and then unblocks SIGINT itself when it starts,
     # which would undo this mask half-way: start it first.
     resource_tracker.ensure_running()
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
     try:
         yield
     finally:

@@ -9,7 +9,7 @@ threading.local so each thread reuses its own connection. The rate and per-host 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Collection
 from concurrent.futures import ThreadPoolExecutor
 
 import requests
@@ -27,7 +27,7 @@ WINDOW_PER_WORKER = 2
 
 
 def run(
-    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+    urls: Collection[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
 ) -> None:
     """Fetch with `config.concurrency` threads; results reach `on_result` in this thread."""
     t0 = clock() if t0 is None else t0

@@ -80,11 +80,17 @@ def assert_all_gone(processes: list[psutil.Process]) -> None:
     assert alive == []
 
 
+# Ctrl-C, what CI runners, systemd, Docker and Kubernetes send, and a closed terminal's hang-up.
+STOPS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+
+
+@pytest.mark.parametrize(("signum", "code"), STOPS, ids=lambda v: getattr(v, "name", str(v)))
 @pytest.mark.parametrize("strategy", ALL_STRATEGIES)
-def test_ctrl_c_writes_every_finished_result_and_exits_130(
-    server: MockServer, tmp_path: Path, strategy: str
+def test_a_stop_signal_writes_every_finished_result_and_exits_128_plus_it(
+    server: MockServer, tmp_path: Path, strategy: str, signum: signal.Signals, code: int
 ) -> None:
-    """SIGINT mid-run: exit 130 at once, whole lines only, a summary, and no process left behind."""
+    """SIGINT, SIGTERM or SIGHUP mid-run: exit 128+N at once, whole lines only, a summary, and
+    no process left behind."""
     # After the first few, requests hang for minutes: only real cancellation ends the run quickly.
     urls = [server.url_for(f"/items/{i}?latency=100ms") for i in range(5)]
     urls += [server.url_for(f"/items/{i}?latency=100ms&faults=hang=0.3") for i in range(5, 60)]
@@ -93,11 +99,11 @@ def test_ctrl_c_writes_every_finished_result_and_exits_130(
     try:
         wait_for_results(process, out, 3)
         started = family(process)
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signum)
         _, stderr = process.communicate(timeout=WAIT_S)
     finally:
         process.kill()
-    assert process.returncode == 130, stderr
+    assert process.returncode == code, stderr
     records = lines(out)
     assert 3 <= len(records) < len(urls)
     assert len({r["index"] for r in records}) == len(records)
@@ -150,3 +156,42 @@ def test_killed_worker_turns_its_urls_into_worker_died(server: MockServer, tmp_p
     records = lines(out)
     assert sorted(r["index"] for r in records) == list(range(len(urls)))
     assert any(r["error"] == "worker_died" for r in records)
+
+
+@pytest.mark.parametrize("strategy", MULTIPROCESS)
+def test_workers_exit_when_their_parent_is_killed(
+    server: MockServer, tmp_path: Path, strategy: str
+) -> None:
+    """SIGKILL on `fetcher fetch` runs no cleanup: its workers notice and exit within seconds."""
+    # The first few answer, so the run is under way; the rest hang, so the workers are busy.
+    urls = [server.url_for(f"/items/{i}?latency=100ms") for i in range(4)]
+    urls += [server.url_for(f"/items/{i}?faults=hang=1") for i in range(4, 60)]
+    flags = ["--strategy", strategy, "--processes", "2", "--read-timeout", "60s"]
+    process, out = start_fetch(tmp_path, urls, *flags)
+    try:
+        wait_for_results(process, out, 1)
+        started = workers(process)
+        assert len(started) == 2
+        process.kill()
+        process.communicate(timeout=WAIT_S)
+    finally:
+        process.kill()
+    assert_all_gone(started)
+
+
+def test_load_generators_exit_when_their_parent_is_killed() -> None:
+    """`fetcher load -p 2` killed by SIGKILL: its generator processes exit within seconds."""
+    process = start([*FETCHER, "load", "-z", "60s", "-p", "2"])
+    try:
+
+        def both_started() -> bool:
+            assert process.poll() is None, process.communicate()
+            return len(workers(process)) >= 2
+
+        wait_until(both_started, "both generator processes")
+        started = workers(process)
+        process.kill()
+        process.communicate(timeout=WAIT_S)
+    finally:
+        process.kill()
+    assert_all_gone(started)

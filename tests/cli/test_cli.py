@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 from fetcher.cli.main import COMMANDS, build_parser
 from tests.conftest import run_fetcher
 
@@ -33,3 +35,12 @@ def test_unknown_command_exits_2() -> None:
     done = run_fetcher("fetchh")
     assert done.returncode == 2
     assert "invalid choice: 'fetchh'" in done.stderr
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["fetch", "--help"], ["load", "--help"]])
+def test_help_lists_the_exit_statuses(argv: list[str]) -> None:
+    """`--help` of fetcher and of its commands ends with the table of exit statuses."""
+    done = run_fetcher(*argv)
+    assert done.returncode == 0
+    for status in ("0 ", "1 ", "2 ", "129 ", "130 ", "143 ", "141 "):
+        assert f"\n  {status}" in done.stdout.split("exit status:")[1]

@@ -55,4 +55,4 @@ def test_fetch_exit_status_says_whether_every_url_succeeded(
     lines = [json.loads(line) for line in (tmp_path / "bad.jsonl").read_text().splitlines()]
     assert sorted(line["index"] for line in lines) == [0, 1, 2, 3]
     assert {line["error"] for line in lines} == {"connection_refused"}
-    assert "1    some URL failed" in run_fetcher("fetch", "--help").stdout
+    assert "fetch: some URL failed" in run_fetcher("fetch", "--help").stdout

@@ -8,6 +8,7 @@ import socket
 import subprocess
 from pathlib import Path
 
+import psutil
 import pytest
 
 from fetcher.load import LoadConfig, run_load
@@ -193,20 +194,31 @@ def test_a_dead_target_shows_its_errors_no_latency_and_exits_1(tmp_path: Path) -
     assert data["errors"] == {"connection_refused": 20}
 
 
+@pytest.mark.parametrize(
+    ("signum", "code"),
+    [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)],
+    ids=["SIGINT", "SIGTERM", "SIGHUP"],
+)
 @pytest.mark.parametrize("processes", [1, 2])
-def test_sigint_prints_the_report_and_exits_130(tmp_path: Path, processes: int) -> None:
-    """Ctrl-C (SIGINT to the process) stops a long run, prints its report and exits 130."""
+def test_a_stop_signal_prints_the_report_and_exits_128_plus_it(
+    tmp_path: Path, processes: int, signum: signal.Signals, code: int
+) -> None:
+    """Ctrl-C, SIGTERM or SIGHUP stops a long run, prints its report and exits 128+N, leaving
+    no generator process behind."""
     report = tmp_path / "report.json"
     process = start([*FETCHER, "load", "-z", "60s", "-p", str(processes), "--json", str(report)])
     try:
         _wait_for_requests(process)
-        process.send_signal(signal.SIGINT)
+        children = psutil.Process(process.pid).children(recursive=True)
+        process.send_signal(signum)
         stdout, stderr = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
             process.kill()
             process.communicate()
-    assert process.returncode == 130, stderr
+    assert process.returncode == code, stderr
+    _, alive = psutil.wait_procs(children, timeout=5)
+    assert alive == []
     assert "requests" in stdout and "interrupted" in stdout
     data = json.loads(report.read_text())
     assert data["interrupted"] is True

@@ -183,3 +183,32 @@ def test_launch_says_why_a_server_could_not_start(taken_port: int) -> None:
     with pytest.raises(LaunchError, match="cannot listen on"), launch(port=taken_port):
         pass
     assert {child.pid for child in psutil.Process().children()} <= children_before
+
+
+def test_non_loopback_addresses_are_found_exposed() -> None:
+    """Any address but loopback is one other machines can reach, and gets the warning."""
+    from mock_server.server import exposed, exposure_warning
+
+    hosts = ["127.0.0.1", "127.0.0.2", "::1", "0.0.0.0", "::", "192.168.1.5", "fe80::1%eth0"]
+    assert exposed(hosts) == ["0.0.0.0", "::", "192.168.1.5", "fe80::1%eth0"]
+    line = exposure_warning("http://0.0.0.0:8080")
+    assert "0.0.0.0:8080" in line and "no authentication" in line and "\n" not in line
+
+
+def test_a_loopback_server_prints_no_warning() -> None:
+    """On 127.0.0.1 (the default) the server says where it listens, and nothing more."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "mock_server", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline().startswith("listening on http://127.0.0.1:")
+        process.terminate()
+        _, stderr = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.communicate()
+    assert "warning" not in stderr

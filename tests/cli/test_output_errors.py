@@ -1,0 +1,90 @@
+"""`fetcher fetch` when its output fails: refused up front, stopped mid-run, or a closed pipe."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from mock_server import MockServer
+from tests.conftest import ALL_STRATEGIES, FETCHER, WAIT_S, run_fetcher
+
+
+def url_file(tmp_path: Path, server: MockServer, count: int, query: str = "") -> Path:
+    """A URL file of `count` URLs on the server."""
+    path = tmp_path / "urls.txt"
+    path.write_text("".join(server.url_for(f"/items/{i}{query}\n") for i in range(count)))
+    return path
+
+
+def test_an_output_that_cannot_be_opened_is_refused_before_any_request(
+    fresh_server: MockServer, tmp_path: Path
+) -> None:
+    """--out into a missing folder: one line naming it, exit 2, and the server saw nothing."""
+    urls = url_file(tmp_path, fresh_server, 5)
+    done = run_fetcher("fetch", str(urls), "--out", str(tmp_path / "missing/dir/x.jsonl"))
+    assert done.returncode == 2
+    assert done.stderr.splitlines() == [
+        f"fetcher fetch: error: cannot open {tmp_path}/missing/dir/x.jsonl for the results: "
+        "No such file or directory"
+    ]
+    assert fresh_server.stats()["requests"] == 0
+
+
+def test_a_resume_file_that_cannot_be_written_is_refused_before_any_request(
+    fresh_server: MockServer, tmp_path: Path
+) -> None:
+    """--resume naming a folder: one line, exit 2, no request."""
+    urls = url_file(tmp_path, fresh_server, 5)
+    done = run_fetcher("fetch", str(urls), "--resume", str(tmp_path))
+    assert done.returncode == 2
+    assert len(done.stderr.splitlines()) == 1 and "Traceback" not in done.stderr
+    assert fresh_server.stats()["requests"] == 0
+
+
+@pytest.mark.parametrize("strategy", ALL_STRATEGIES)
+def test_a_full_disk_stops_the_run_with_one_line_and_exit_1(
+    fresh_server: MockServer, tmp_path: Path, strategy: str
+) -> None:
+    """/dev/full fails every write (ENOSPC): the run stops early, one line names the file and
+    how many results were written."""
+    count = 200
+    urls = url_file(tmp_path, fresh_server, count, "?latency=20ms")
+    argv = ["fetch", str(urls), "--out", "/dev/full", "--quiet", "--concurrency", "2"]
+    argv += ["--strategy", strategy, "--processes", "2"]
+    done = run_fetcher(*argv)
+    assert done.returncode == 1
+    assert done.stderr.splitlines() == [
+        "fetcher fetch: error: cannot write results to /dev/full: No space left on device "
+        "(0 results written)"
+    ]
+    assert fresh_server.stats()["requests"] < count  # it stopped, rather than fetch on for nothing
+
+
+@pytest.mark.parametrize("strategy", ALL_STRATEGIES)
+def test_a_closed_stdout_pipe_ends_the_run_quietly(
+    fresh_server: MockServer, tmp_path: Path, strategy: str
+) -> None:
+    """`fetcher fetch urls | head -1`: no BrokenPipeError traceback, no message, exit 141."""
+    count = 300
+    urls = url_file(tmp_path, fresh_server, count, "?latency=10ms")
+    process = subprocess.Popen(
+        [*FETCHER, "fetch", str(urls), "--quiet", "--concurrency", "2", "--strategy", strategy],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None and process.stderr is not None
+        first = process.stdout.readline()
+        process.stdout.close()  # what `head -1` does once it has its line
+        stderr = process.stderr.read()
+        process.wait(timeout=WAIT_S)
+    finally:
+        process.kill()
+        process.wait()
+    assert first.startswith('{"index":')
+    assert process.returncode == 141
+    assert stderr == ""
+    assert fresh_server.stats()["requests"] < count
