@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     from fetcher.render.fetch import fetch_summary
     from fetcher.resume import finished
     from fetcher.strategies import get_strategy
-    from fetcher.strategies.base import clock
+    from fetcher.strategies.base import clock, loop_name
     from fetcher.urls import read_urls
 
     urls = read_urls(args.urls_file)  # a bad file stops here, before any request
@@ -83,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
         if out is not sys.stdout:
             out.close()
     summary = fetch_summary(tally.count, tally.ok, tally.errors, clock() - t0)
+    if STRATEGIES[args.strategy].asynchronous:
+        summary += f" on {loop_name()}"
     prefix = "interrupted: " if code == exits.INTERRUPTED else ""
     skipped = f" ({len(done)} already fetched, skipped)" if done else ""
     stderr_console().print(prefix + summary + skipped, highlight=False)

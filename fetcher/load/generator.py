@@ -343,6 +343,7 @@ class Generator:
             cpu_s=cpu_s,
             peak_in_flight=self.peak_in_flight,
             series=tuple(self.series),
+            loop_name=type(asyncio.get_running_loop()).__module__.partition(".")[0],
         )
 
 

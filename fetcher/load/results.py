@@ -80,6 +80,8 @@ class GeneratorResult:
     cpu_s: float = 0.0
     peak_in_flight: int = 0
     series: tuple[tuple[int, int], ...] = ()
+    # The event loop it ran on: `uvloop` or `asyncio`.
+    loop_name: str = "asyncio"
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class LoadResult:
     generator_cpu: float = 0.0
     peak_in_flight: int = 0
     series: tuple[tuple[int, int], ...] = ()
+    loop_name: str = "asyncio"
 
     @property
     def requests_per_s(self) -> float:
@@ -146,6 +149,7 @@ def merge(config: LoadConfig, parts: list[GeneratorResult]) -> LoadResult:
         generator_cpu=max((p.cpu_s / p.elapsed_s for p in parts if p.elapsed_s > 0), default=0.0),
         peak_in_flight=sum(p.peak_in_flight for p in parts),
         series=_merged_series([p.series for p in parts]),
+        loop_name=parts[0].loop_name if parts else "asyncio",
     )
 
 

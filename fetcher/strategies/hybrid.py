@@ -22,7 +22,7 @@ from fetcher.config import FetchConfig
 from fetcher.models import FetchResult, OnResult
 from fetcher.policy import limits
 from fetcher.strategies import asyncio_aiohttp
-from fetcher.strategies.base import clock, worker_died
+from fetcher.strategies.base import clock, run_loop, worker_died
 from fetcher.strategies.spawn import sigint_held
 
 DIED = "the hybrid worker process ended before answering"
@@ -99,7 +99,7 @@ def _child_main(writer: Connection, share: Share, config: FetchConfig, t0: float
         writer.send(replace(result, index=indices[result.index], worker=prefix + result.worker))
 
     try:
-        asyncio.run(asyncio_aiohttp.run_async([url for _, url in share], config, send, t0))
+        run_loop(asyncio_aiohttp.run_async([url for _, url in share], config, send, t0))
     except KeyboardInterrupt:
         pass  # started off the main thread, Ctrl-C reaches us too; the parent reports it, once
     finally:

@@ -46,7 +46,7 @@ def test_fetch_trusts_the_ca_bundle_and_refuses_without_it(
     assert errors(out) == [None] * 5
     refused = run_fetcher(*args, env=clean_env())
     assert errors(out) == ["tls_certificate"] * 5
-    summary = r"5 results in [\d.]+ s \(\d+/s\): 0 ok, 5 failed \(tls_certificate 5\)\n"
+    summary = r"5 results in [\d.]+ s \(\d+/s\): 0 ok, 5 failed \(tls_certificate 5\) on \w+\n"
     assert re.fullmatch(summary, refused.stderr)
 
 
