@@ -97,10 +97,10 @@ class _Connection(asyncio.Protocol):
         self.pool.forget(self)
         if self.waiters and self.in_body and self.until_eof:
             self.on_message_complete()  # a body that ends where the connection ends
-        error = http.client.RemoteDisconnected("the server closed the connection before answering")
-        if exc is not None:
-            error.__cause__ = exc
-        self._fail(error)
+        if isinstance(exc, OSError):  # a reset, as the operating system reported it
+            self._fail(exc)
+        else:
+            self._fail(http.client.RemoteDisconnected("the server closed the connection first"))
 
     # httptools' side
 
