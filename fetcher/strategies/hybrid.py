@@ -10,7 +10,6 @@ it is gone once everything it sent has been read. URLs it never answered become 
 
 from __future__ import annotations
 
-import asyncio
 import multiprocessing
 import os
 from collections.abc import Sequence
