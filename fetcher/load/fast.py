@@ -34,6 +34,11 @@ from urllib.parse import urlsplit
 import httptools
 
 USER_AGENT = "fetcher-load"
+# Connections being opened at once, at most. When the target stalls, the open model keeps
+# sending and would open a connection for every request due meanwhile: hundreds of connects at
+# once overflow the server's listen backlog, and its SYNs are retried a second later. Requests
+# past this many wait for the next connection to open or to come free, whichever is first.
+MAX_OPENING = 16
 
 
 class Target:
@@ -195,8 +200,8 @@ class FastClient:
 
     async def _open(self, target: Target) -> _Connection:
         """A new connection, once the pool has room for one."""
-        while len(self.opened) + self.opening >= self.connections:
-            if not self._close_idle_elsewhere(target.origin):
+        while len(self.opened) + self.opening >= self.connections or self.opening >= MAX_OPENING:
+            if self.opening >= MAX_OPENING or not self._close_idle_elsewhere(target.origin):
                 waiter = self.loop.create_future()
                 self.waiting.append(waiter)
                 await waiter

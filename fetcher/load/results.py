@@ -37,13 +37,34 @@ class Recorder:
 
     def flushed(self) -> HdrHistogram:
         """The histogram with every value appended so far recorded in it."""
-        record = self.hist.record_value
-        for value, count in Counter(self.values).items():
-            record(min(value, HIST_MAX_US), count)
-        self.count += len(self.values)
-        self.total_us += sum(self.values)
-        self.values.clear()
+        values = self.values
+        if values:
+            _record_counts(self.hist, Counter(values))
+            self.count += len(values)
+            self.total_us += sum(values)
+            values.clear()
         return self.hist
+
+
+def _record_counts(hist: HdrHistogram, counts: Counter[int]) -> None:
+    """`hist.record_value(value, count)` for each pair, at a tenth of its cost.
+
+    hdrh's record_value is pure Python, ~3 µs a call through four helper methods: at 20,000
+    requests/s and three histograms, a sixth of a core, and a flush that stalls the open model's
+    schedule for milliseconds. This is the same index arithmetic inline (hdrh's `_clz` is 64 less
+    the bit length), with the totals updated once per batch.
+    """
+    unit, mask = hist.unit_magnitude, hist.sub_bucket_mask
+    half_magnitude, half_count = hist.sub_bucket_half_count_magnitude, hist.sub_bucket_half_count
+    shift = unit + half_magnitude + 1
+    cells = hist.counts
+    for value, count in counts.items():
+        value = min(max(value, 0), HIST_MAX_US)
+        bucket = max((value | mask).bit_length() - shift, 0)
+        cells[((bucket + 1) << half_magnitude) + (value >> (bucket + unit)) - half_count] += count
+    hist.total_count += sum(counts.values())
+    hist.min_value = min(hist.min_value, max(min(counts), 0))
+    hist.max_value = max(hist.max_value, min(max(counts), HIST_MAX_US))
 
 
 @dataclass(frozen=True)
