@@ -37,8 +37,9 @@ USER_AGENT = "fetcher-load"
 # Connections being opened at once, at most. When the target stalls, the open model keeps
 # sending and would open a connection for every request due meanwhile: hundreds of connects at
 # once overflow the server's listen backlog, and its SYNs are retried a second later. Requests
-# past this many wait for the next connection to open or to come free, whichever is first.
-MAX_OPENING = 16
+# past this many (a quarter of a default listen backlog of 511) wait for the next connection to
+# open or to come free, whichever is first.
+MAX_OPENING = 128
 
 
 class Target:

@@ -91,9 +91,13 @@ async def fetch_one(
 ) -> FetchResult:
     """GET one URL, retried as the policy says; a failure is a result, never raised."""
     try:
-        status, body = await retry.acall(
-            config.retries, lambda: get(session, job.url, config, throttle), job
-        )
+        if config.retries.attempts == 1:  # no retries: no closure, no policy call per request
+            job.attempts = 1
+            status, body = await get(session, job.url, config, throttle)
+        else:
+            status, body = await retry.acall(
+                config.retries, lambda: get(session, job.url, config, throttle), job
+            )
     except retry.RetryableStatus as answer:  # still "later" on the last try: a result like any
         return job.answered(answer.status, answer.nbytes)
     except (aiohttp.ClientError, asyncio.TimeoutError, BodyTooLargeError, OSError) as exc:
