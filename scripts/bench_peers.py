@@ -304,6 +304,40 @@ def wrk_run(children: Children, url: str, args: argparse.Namespace) -> tuple[flo
     return rps, cpu_s / (rps * args.seconds) * 1e6
 
 
+LOCUSTFILE = """\
+from locust import FastHttpUser, constant, task
+
+
+class Items(FastHttpUser):
+    wait_time = constant(0)
+
+    @task
+    def item(self):
+        self.client.get("/items/1")
+"""
+
+
+def locust_binary() -> str | None:
+    """The locust next to this Python, or on the PATH."""
+    beside = Path(sys.executable).with_name("locust")
+    return str(beside) if beside.exists() else shutil.which("locust")
+
+
+def locust_run(children: Children, workdir: Path, base: str, args: argparse.Namespace) -> float:
+    """Requests/s of one headless locust process with FastHttpUser."""
+    import csv
+
+    locustfile = workdir / "locustfile.py"
+    locustfile.write_text(LOCUSTFILE)
+    n = str(args.connections)
+    argv = [str(locust_binary()), "-f", str(locustfile), "--headless", "-u", n, "-r", n]
+    argv += ["-t", f"{args.seconds:g}s", "--host", base, "--only-summary"]
+    children.run([*argv, "--csv", str(workdir / "locust"), "--loglevel", "WARNING"])
+    with open(workdir / "locust_stats.csv", encoding="utf-8") as stats:
+        row = next(r for r in csv.DictReader(stats) if r["Name"] == "Aggregated")
+    return float(row["Requests/s"])
+
+
 def load_vs_hey(
     children: Children, workdir: Path, base: str, args: argparse.Namespace
 ) -> tuple[bool, float]:
@@ -328,6 +362,8 @@ def load_vs_hey(
     runs: dict[str, Callable[[], float]] = {"fetcher load --client fast": fast}
     if shutil.which("hey"):
         runs["hey"] = peer("hey", hey_run)
+    if locust_binary():
+        runs["locust FastHttpUser"] = lambda: locust_run(children, workdir, base, args)
     if shutil.which("wrk"):
         runs["wrk -t1"] = peer("wrk -t1", wrk_run)
     print(
@@ -412,7 +448,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 met.append(ok)
                 met.append(open_model(children, workdir, base, closed, args))
                 met.extend(threads_and_httpx(children, workdir, base, args))
-        if not shutil.which("locust") and not Path(sys.executable).with_name("locust").exists():
+        if not locust_binary():
             print("\n(locust is not installed: pip install -e '.[bench]' to add it to part 2)")
     print(f"\n{sum(met)} of {len(met)} goals met")
     return 0 if all(met) else 1
