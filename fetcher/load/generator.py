@@ -191,15 +191,20 @@ class Generator:
         """Release request i at t0 + i/rate, starting workers when none is free."""
         limit, t0 = self.limit, self.t0
         while not self.stopping and self.released < limit:
-            due_now = min(limit, math.floor((time.perf_counter() - t0) * rate) + 1)
-            if due_now > self.released:
-                self.released = due_now
+            self._release_due(rate)
+            if self.released > self.taken:
                 self._dispatch()
             # Never less than a tick: shorter sleeps would spin the loop at high rates.
             await asyncio.sleep(
                 max(SCHEDULE_TICK_S, t0 + self.released / rate - time.perf_counter())
             )
         self._wake_all()
+
+    def _release_due(self, rate: float) -> None:
+        """Release every request due by now."""
+        due_now = min(self.limit, math.floor((time.perf_counter() - self.t0) * rate) + 1)
+        if due_now > self.released:
+            self.released = due_now
 
     def _wake_all(self) -> None:
         """Let every parked worker look again: the schedule is over or the run is stopping."""
@@ -222,11 +227,21 @@ class Generator:
             backlog -= 1
 
     async def _open_worker(self, slot: _Slot) -> None:
-        """Take released requests in order; park when there is none."""
+        """Take released requests in order; park when there is none.
+
+        A worker that finds nothing released looks at the clock first and releases what is due
+        itself: at high rates the next request is usually due by the time the last one
+        answered, and a worker that need not park and be woken by the scheduler saves a future,
+        a wake-up and a task switch per request (about half the open model's own CPU).
+        """
         urls, n, t0 = self.urls, len(self.urls), self.t0
         rate = self.config.rate or 1.0
         loop = asyncio.get_running_loop()
         while not self.stopping:
+            if self.taken >= self.released:
+                self._release_due(rate)
+                if self.released - self.taken > 1:
+                    self._dispatch()  # more than this worker's share is due: the others too
             if self.taken < self.released:
                 index = self.taken
                 self.taken += 1
