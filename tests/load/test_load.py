@@ -285,3 +285,14 @@ def test_chunked_bodies_are_counted_whole(server: MockServer, client: str) -> No
     result = run_load(LoadConfig(urls=urls, concurrency=2, requests=10, client=client))
     assert result.status == {200: 10}
     assert result.nbytes == 10 * 1000
+
+
+def test_the_report_names_the_event_loop_that_ran(server: MockServer) -> None:
+    """uvloop when it is installed and wanted, asyncio's own loop when --no-uvloop says so."""
+    import importlib.util
+
+    wanted = to_json(run_load(LoadConfig(urls=items(server), requests=5)))
+    refused = to_json(run_load(LoadConfig(urls=items(server), requests=5, use_uvloop=False)))
+    assert wanted["loop"] == ("uvloop" if importlib.util.find_spec("uvloop") else "asyncio")
+    assert refused["loop"] == "asyncio"
+    assert wanted["pipeline"] == 1 and wanted["client"] == "fast"
