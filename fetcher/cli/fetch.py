@@ -72,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
             bars.start(args.strategy, len(todo))
 
             def on_result(result: FetchResult) -> None:
-                tally.add(dataclasses.replace(result, index=todo[result.index]))
+                # Renumbered only when --resume skipped some: replace() costs ~5 µs a result.
+                tally.add(dataclasses.replace(result, index=todo[result.index]) if done else result)
                 bars.advance()
 
             if todo:
