@@ -67,7 +67,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument(
         "-n", "--requests", type=positive_int, metavar="N", help="stop after N requests"
     )
-    load.add_argument("--client", choices=CLIENTS, default=CLIENTS[0])
+    load.add_argument(
+        "--client",
+        choices=CLIENTS,
+        default=CLIENTS[0],
+        help="fast (default): raw HTTP/1.1 keep-alive on asyncio protocols, parsed by httptools, "
+        "redirects not followed; aiohttp or httpx: the general-purpose clients",
+    )
+    load.add_argument(
+        "--pipeline",
+        type=positive_int,
+        default=1,
+        metavar="N",
+        help="fast client: write up to N requests on a connection before the first answers "
+        "(HTTP pipelining; -c stays the cap on requests in flight; default 1: none)",
+    )
     load.add_argument(
         "-p",
         "--processes",
@@ -146,6 +160,7 @@ def build_config(args: argparse.Namespace, urls: tuple[str, ...]) -> LoadConfig:
             duration_s=args.duration,
             requests=args.requests,
             client=args.client,
+            pipeline=args.pipeline,
             processes=args.processes,
             timeout_s=args.timeout,
             csv_path=args.csv,

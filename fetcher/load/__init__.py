@@ -11,7 +11,8 @@ process and merges their histograms.
 This package's face is `run_load(LoadConfig) -> LoadResult`; the work is done in
 
     config      LoadConfig and its DEFAULT_* values
-    client      one aiohttp or httpx session behind `send(url)`
+    client      one long-lived client behind `send(url)`: fast (the default), aiohttp or httpx
+    fast        the fast client: HTTP/1.1 on asyncio protocols, parsed by httptools
     generator   the event-loop side: workers, schedule, timeouts, recording
     processes   running generators on this loop or one per process
     results     Progress, GeneratorResult, LoadResult; merging them

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field, replace
 
 from fetcher.config import TLS
 
-CLIENTS = ("aiohttp", "httpx")
+CLIENTS = ("fast", "aiohttp", "httpx")
 DEFAULT_DURATION_S = 10.0
 DEFAULT_CONCURRENCY = 64
 # The open model's cap on requests in flight: generous, so a stalled server does not stop arrivals.
@@ -29,7 +29,9 @@ class LoadConfig:
     concurrency: int = DEFAULT_CONCURRENCY
     duration_s: float | None = None
     requests: int | None = None
-    client: str = "aiohttp"
+    client: str = "fast"
+    # Requests written on one connection before the first answers (fast client only; 1: none).
+    pipeline: int = 1
     processes: int = 1
     timeout_s: float = DEFAULT_TIMEOUT_S
     drain_s: float = DEFAULT_DRAIN_S
@@ -47,6 +49,10 @@ class LoadConfig:
             raise ValueError("concurrency and processes must be at least 1")
         if self.client not in CLIENTS:
             raise ValueError(f"client must be one of {', '.join(CLIENTS)}, got {self.client!r}")
+        if self.pipeline < 1:
+            raise ValueError(f"pipeline must be at least 1, got {self.pipeline}")
+        if self.pipeline > 1 and self.client != "fast":
+            raise ValueError("--pipeline needs the fast client (--client fast)")
         if self.requests is not None and self.requests < 1:
             raise ValueError(f"requests must be at least 1, got {self.requests}")
         if self.duration_s is not None and not self.duration_s > 0:

@@ -94,6 +94,9 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
     data: dict[str, Any] = {
         "model": config.model,
         "client": config.client,
+        # Requests written on a connection before the first answers (1: no pipelining).
+        "pipeline": config.pipeline,
+        "loop": result.loop_name,
         "processes": config.processes,
         "concurrency": config.concurrency,
         "targets": list(config.urls[:10]),

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -26,7 +25,12 @@ def new_histogram() -> HdrHistogram:
 class Recorder:
     """A histogram fed in batches: appending to a list costs far less than `record_value`.
 
-    It also keeps the count and sum of everything recorded, for the series over time.
+    Batches are counted into a plain list of the histogram's cells (`absorb`), with hdrh's own
+    index arithmetic inline: its `record_value` is pure Python, ~3 µs a call through four helper
+    methods, which at 20,000 requests/s and the open model's three histograms was a sixth of a
+    core, and a flush long enough to make the next requests start late. The HdrHistogram is
+    filled from the cells only when it is read (`flushed`). It also keeps the count and sum of
+    everything recorded, for the series over time.
     """
 
     def __init__(self) -> None:
@@ -34,16 +38,47 @@ class Recorder:
         self.values: list[int] = []
         self.count = 0
         self.total_us = 0
+        hist = self.hist
+        self.cells = [0] * hist.counts_len
+        self.min_us = HIST_MAX_US
+        self.max_us = 0
+        self._unit = hist.unit_magnitude
+        self._mask = hist.sub_bucket_mask
+        self._half_magnitude = hist.sub_bucket_half_count_magnitude
+        self._half_count = hist.sub_bucket_half_count
+
+    def absorb(self) -> None:
+        """Count the values appended so far into the cells."""
+        values = self.values
+        if not values:
+            return
+        self.total_us += sum(values)
+        low, high = min(values), max(values)
+        if low < 0 or high > HIST_MAX_US:
+            values = [min(max(value, 0), HIST_MAX_US) for value in values]
+            low, high = min(values), max(values)
+        cells, unit, mask = self.cells, self._unit, self._mask
+        half_magnitude, half_count = self._half_magnitude, self._half_count
+        shift = unit + half_magnitude + 1
+        for value in values:
+            bucket = (value | mask).bit_length() - shift  # hdrh: 64 - clz(value | mask) - ...
+            if bucket < 0:
+                bucket = 0
+            cells[((bucket + 1) << half_magnitude) + (value >> (bucket + unit)) - half_count] += 1
+        self.count += len(values)
+        self.min_us = min(self.min_us, low)
+        self.max_us = max(self.max_us, high)
+        self.values.clear()
 
     def flushed(self) -> HdrHistogram:
         """The histogram with every value appended so far recorded in it."""
-        record = self.hist.record_value
-        for value, count in Counter(self.values).items():
-            record(min(value, HIST_MAX_US), count)
-        self.count += len(self.values)
-        self.total_us += sum(self.values)
-        self.values.clear()
-        return self.hist
+        self.absorb()
+        hist = self.hist
+        hist.counts[:] = self.cells
+        hist.total_count = self.count
+        if self.count:
+            hist.min_value, hist.max_value = self.min_us, self.max_us
+        return hist
 
 
 @dataclass(frozen=True)
@@ -80,6 +115,8 @@ class GeneratorResult:
     cpu_s: float = 0.0
     peak_in_flight: int = 0
     series: tuple[tuple[int, int], ...] = ()
+    # The event loop it ran on: `uvloop` or `asyncio`.
+    loop_name: str = "asyncio"
 
 
 @dataclass(frozen=True)
@@ -106,6 +143,7 @@ class LoadResult:
     generator_cpu: float = 0.0
     peak_in_flight: int = 0
     series: tuple[tuple[int, int], ...] = ()
+    loop_name: str = "asyncio"
 
     @property
     def requests_per_s(self) -> float:
@@ -146,6 +184,7 @@ def merge(config: LoadConfig, parts: list[GeneratorResult]) -> LoadResult:
         generator_cpu=max((p.cpu_s / p.elapsed_s for p in parts if p.elapsed_s > 0), default=0.0),
         peak_in_flight=sum(p.peak_in_flight for p in parts),
         series=_merged_series([p.series for p in parts]),
+        loop_name=parts[0].loop_name if parts else "asyncio",
     )
 
 

@@ -28,6 +28,7 @@ _MAPPINGS = {
     "urllib3": "fetcher.policy._requests",
     "aiohttp": "fetcher.policy._aiohttp",
     "httpx": "fetcher.policy._httpx",
+    "httptools": "fetcher.policy._httptools",
 }
 
 

@@ -79,7 +79,9 @@ def _sections(data: dict[str, Any]) -> Iterator[RenderableType]:
 def _summary(data: dict[str, Any]) -> str:
     """Totals, the achieved rate and what was asked."""
     lines = [
-        f"[bold]{data['model']} model[/], {data['client']}, {data['processes']} process(es), "
+        f"[bold]{data['model']} model[/], {data['client']} client"
+        + (f" (pipelined x{data['pipeline']})" if data.get("pipeline", 1) > 1 else "")
+        + f" on {data.get('loop', 'asyncio')}, {data['processes']} process(es), "
         f"concurrency {data['concurrency']}"
         + (" [red](interrupted)[/]" if data["interrupted"] else ""),
         f"sent       {data['sent']:,} in {data['sending_s']:.2f} s "

@@ -27,7 +27,7 @@ from fetcher.policy.classify import BodyTooLargeError
 from fetcher.policy.limits import AsyncThrottle
 from fetcher.policy.tls import client_context
 from fetcher.strategies import cpu
-from fetcher.strategies.base import Job, clock
+from fetcher.strategies.base import Job, clock, run_loop
 
 if sys.version_info >= (3, 11):
     from asyncio import timeout as total_timeout
@@ -42,7 +42,7 @@ def run(
     urls: Collection[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
 ) -> None:
     """Fetch on a new event loop; see `run_async`."""
-    asyncio.run(run_async(urls, config, on_result, t0))
+    run_loop(run_async(urls, config, on_result, t0))
 
 
 async def run_async(

@@ -11,7 +11,6 @@ it is gone once everything it sent has been read. URLs it never answered become 
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import multiprocessing
 import os
@@ -25,7 +24,7 @@ from fetcher.models import FetchResult, OnResult
 from fetcher.orphans import watch_parent
 from fetcher.policy import limits
 from fetcher.strategies import asyncio_aiohttp
-from fetcher.strategies.base import clock, worker_died
+from fetcher.strategies.base import clock, run_loop, worker_died
 from fetcher.strategies.spawn import sigint_held
 
 DIED = "the hybrid worker process ended before answering"
@@ -142,7 +141,7 @@ def _child_main(
         writer.send(replace(result, index=index, worker=prefix + result.worker))
 
     try:
-        asyncio.run(asyncio_aiohttp.run_async(share, config, send, t0))
+        run_loop(asyncio_aiohttp.run_async(share, config, send, t0))
     except KeyboardInterrupt:
         pass  # started off the main thread, Ctrl-C reaches us too; the parent reports it, once
     finally:

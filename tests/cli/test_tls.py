@@ -46,7 +46,7 @@ def test_fetch_trusts_the_ca_bundle_and_refuses_without_it(
     assert errors(out) == [None] * 5
     refused = run_fetcher(*args, env=clean_env())
     assert errors(out) == ["tls_certificate"] * 5
-    summary = r"5 results in [\d.]+ s \(\d+/s\): 0 ok, 5 failed \(tls_certificate 5\)\n"
+    summary = r"5 results in [\d.]+ s \(\d+/s\): 0 ok, 5 failed \(tls_certificate 5\) on \w+\n"
     assert re.fullmatch(summary, refused.stderr)
 
 
@@ -95,7 +95,7 @@ def test_load_trusts_the_ca_bundle_and_reports_refusals(tls_server: MockServer) 
     the refusals counted as tls_certificate, and exit 1."""
     assert tls_server.ca_path is not None
     url = tls_server.url_for("/items/1")
-    for client in ("aiohttp", "httpx"):
+    for client in ("fast", "aiohttp", "httpx"):
         args = ("load", url, "--requests", "20", "-c", "2", "--client", client)
         trusted = run_fetcher(*args, "--ca-bundle", tls_server.ca_path)
         assert trusted.returncode == 0, trusted.stderr

@@ -19,6 +19,8 @@ from mock_server import MockServer
 from tests.conftest import FETCHER, run_fetcher, start, wait_until
 
 LATENCY_KEYS = {"min", "mean", "p50", "p90", "p99", "p99.9", "max"}
+# The load tests every client must pass: the fast one (the default) and aiohttp's.
+CLIENTS = pytest.mark.parametrize("client", ["fast", "aiohttp"])
 
 
 def items(server: MockServer, count: int = 10, query: str = "") -> tuple[str, ...]:
@@ -26,9 +28,13 @@ def items(server: MockServer, count: int = 10, query: str = "") -> tuple[str, ..
     return tuple(server.url_for(f"/items/{i}{query}") for i in range(count))
 
 
-def test_closed_model_sends_the_count_on_at_most_c_connections(fresh_server: MockServer) -> None:
+@CLIENTS
+def test_closed_model_sends_the_count_on_at_most_c_connections(
+    fresh_server: MockServer, client: str
+) -> None:
     """The closed model sends exactly N requests, never more than C at once as the server saw."""
-    result = run_load(LoadConfig(urls=items(fresh_server), concurrency=4, requests=200))
+    config = LoadConfig(urls=items(fresh_server), concurrency=4, requests=200, client=client)
+    result = run_load(config)
     stats = fresh_server.stats()
     assert result.requests == 200
     assert result.status == {200: 200}
@@ -38,9 +44,12 @@ def test_closed_model_sends_the_count_on_at_most_c_connections(fresh_server: Moc
     assert 1 <= stats["peak_in_flight"] <= 4
 
 
-def test_open_model_records_corrected_and_uncorrected_latency(server: MockServer) -> None:
+@CLIENTS
+def test_open_model_records_corrected_and_uncorrected_latency(
+    server: MockServer, client: str
+) -> None:
     """The open model measures every request twice, and its schedule spans N/R seconds."""
-    result = run_load(LoadConfig(urls=items(server), rate=200, requests=100))
+    result = run_load(LoadConfig(urls=items(server), rate=200, requests=100, client=client))
     assert result.requests == 100
     assert result.latency.get_total_count() == 100
     assert result.uncorrected.get_total_count() == 100
@@ -97,10 +106,12 @@ def test_processes_merge_into_one_histogram(fresh_server: MockServer) -> None:
     assert fresh_server.stats()["requests"] == 300
 
 
-def test_late_starts_counted_when_workers_are_all_busy(server: MockServer) -> None:
+@CLIENTS
+def test_late_starts_counted_when_workers_are_all_busy(server: MockServer, client: str) -> None:
     """One worker for 50 ms requests due every 10 ms: every request after the first starts late."""
     urls = items(server, query="?latency=50ms")
-    result = run_load(LoadConfig(urls=urls, rate=100, concurrency=1, requests=20))
+    config = LoadConfig(urls=urls, rate=100, concurrency=1, requests=20, client=client)
+    result = run_load(config)
     assert result.late_starts >= 17
     assert result.latency.get_value_at_percentile(90) > result.uncorrected.get_value_at_percentile(
         90
@@ -158,10 +169,12 @@ def test_csv_has_one_row_per_request(server: MockServer, tmp_path: Path) -> None
     assert list(tmp_path.iterdir()) == [tmp_path / "rows.csv"]
 
 
-def test_corrected_p99_shows_a_stall_the_uncorrected_hides(server: MockServer) -> None:
+@CLIENTS
+def test_corrected_p99_shows_a_stall_the_uncorrected_hides(server: MockServer, client: str) -> None:
     """1% of requests stall 2 s and hold the 3 connections: only the corrected p99 shows it."""
     urls = (*items(server, count=99), server.url_for("/items/99?latency=2s"))
-    result = run_load(LoadConfig(urls=urls, rate=400, concurrency=3, requests=400))
+    config = LoadConfig(urls=urls, rate=400, concurrency=3, requests=400, client=client)
+    result = run_load(config)
     corrected_p99_ms = result.latency.get_value_at_percentile(99) / 1000
     uncorrected_p99_ms = result.uncorrected.get_value_at_percentile(99) / 1000
     assert result.requests == 400
@@ -170,7 +183,8 @@ def test_corrected_p99_shows_a_stall_the_uncorrected_hides(server: MockServer) -
     assert uncorrected_p99_ms < 500
 
 
-def test_a_dead_target_shows_its_errors_no_latency_and_exits_1(tmp_path: Path) -> None:
+@CLIENTS
+def test_a_dead_target_shows_its_errors_no_latency_and_exits_1(tmp_path: Path, client: str) -> None:
     """When nothing answers, the report names the errors, shows no table of zeros, exits 1."""
     report = tmp_path / "report.json"
     with socket.socket() as bound:
@@ -181,6 +195,8 @@ def test_a_dead_target_shows_its_errors_no_latency_and_exits_1(tmp_path: Path) -
             url,
             "-n",
             "20",
+            "--client",
+            client,
             "--json",
             str(report),
             timeout_s=60,
@@ -236,3 +252,59 @@ def _wait_for_requests(process: subprocess.Popen[str]) -> None:
         return int(server.stats()["requests"]) > 0
 
     wait_until(sending, "fetcher load's first requests")
+
+
+@CLIENTS
+@pytest.mark.parametrize("model", ["closed", "open"])
+def test_statuses_are_counted_and_4xx_5xx_are_errors(
+    server: MockServer, client: str, model: str
+) -> None:
+    """Every answer is counted by status, bodies by their bytes; 4xx and 5xx are also errors."""
+    urls = (server.url_for("/status/503"), server.url_for("/bytes/5000"), server.url_for("/nope"))
+    rate = None if model == "closed" else 300.0
+    result = run_load(LoadConfig(urls=urls, rate=rate, concurrency=3, requests=30, client=client))
+    assert result.status == {200: 10, 404: 10, 503: 10}
+    assert result.errors == {"http_status": 20}
+    assert result.nbytes >= 10 * 5000
+
+
+FAULTS = [
+    ("reset", "connection_reset"),
+    ("empty", "disconnected"),
+    ("malformed", "invalid_response"),
+    ("hang", "timeout"),
+]
+
+
+@CLIENTS
+@pytest.mark.parametrize(("fault", "kind"), FAULTS)
+def test_faults_are_classified_the_same_by_every_client(
+    server: MockServer, client: str, fault: str, kind: str
+) -> None:
+    """A reset, an empty answer, a malformed one and a hang are each counted as their kind."""
+    urls = (server.url_for(f"/items/1?faults={fault}=1"),)
+    config = LoadConfig(urls=urls, concurrency=2, requests=6, timeout_s=0.3, client=client)
+    result = run_load(config)
+    assert result.errors == {kind: 6}
+    assert result.status == {}
+    assert result.requests == 6 and result.unfinished == 0
+
+
+@CLIENTS
+def test_chunked_bodies_are_counted_whole(server: MockServer, client: str) -> None:
+    """A body sent in chunks (no Content-Length) counts all its bytes on kept-alive connections."""
+    urls = (server.url_for("/drip?numbytes=1000&duration=0&chunks=5"),)
+    result = run_load(LoadConfig(urls=urls, concurrency=2, requests=10, client=client))
+    assert result.status == {200: 10}
+    assert result.nbytes == 10 * 1000
+
+
+def test_the_report_names_the_event_loop_that_ran(server: MockServer) -> None:
+    """uvloop when it is installed and wanted, asyncio's own loop when --no-uvloop says so."""
+    import importlib.util
+
+    wanted = to_json(run_load(LoadConfig(urls=items(server), requests=5)))
+    refused = to_json(run_load(LoadConfig(urls=items(server), requests=5, use_uvloop=False)))
+    assert wanted["loop"] == ("uvloop" if importlib.util.find_spec("uvloop") else "asyncio")
+    assert refused["loop"] == "asyncio"
+    assert wanted["pipeline"] == 1 and wanted["client"] == "fast"

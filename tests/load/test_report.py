@@ -37,3 +37,28 @@ def test_open_model_reports_both_spectra(server: MockServer) -> None:
         == (opened["latency_uncorrected_ms"]["max"])
     )
     assert closed["latency_spectrum_ms"] and "latency_uncorrected_spectrum_ms" not in closed
+
+
+def test_a_recorder_fills_its_histogram_as_hdrh_itself_would() -> None:
+    """The recorder's inline bucket arithmetic gives hdrh's own counts, totals and extremes,
+    from 0 through values past the histogram's top."""
+    import random
+
+    from fetcher.load.results import HIST_MAX_US, Recorder, new_histogram
+
+    rng = random.Random(7)
+    values = [int(rng.lognormvariate(mu, 1.5)) for mu in (3, 7, 12) for _ in range(3000)]
+    values += [0, 1, 2047, 2048, 4095, 4096, HIST_MAX_US, HIST_MAX_US * 10]
+    recorder = Recorder()
+    recorder.values.extend(values)
+    ours = recorder.flushed()
+    theirs = new_histogram()
+    for value in values:
+        theirs.record_value(min(value, HIST_MAX_US))
+    assert list(ours.counts) == list(theirs.counts)
+    assert (ours.total_count, ours.min_value, ours.max_value) == (
+        theirs.total_count,
+        theirs.min_value,
+        theirs.max_value,
+    )
+    assert recorder.count == len(values) and recorder.total_us == sum(values)

@@ -1,0 +1,116 @@
+"""The fast load client's own promises: keep-alive, Connection: close, bodies that end at EOF,
+redirects not followed, pipelining, and its request bytes."""
+
+from __future__ import annotations
+
+import socket
+import socketserver
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from fetcher.load import LoadConfig, run_load
+from fetcher.load.fast import Target
+from mock_server import MockServer
+
+CLOSE = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
+UNTIL_EOF = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"x" * 3000
+
+
+class _Answer(socketserver.BaseRequestHandler):
+    """Read one request, send the server's fixed answer, close: a server that never keeps alive."""
+
+    def handle(self) -> None:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = self.request.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        self.server.connections += 1  # type: ignore[attr-defined]
+        self.request.sendall(self.server.answer)  # type: ignore[attr-defined]
+        self.request.shutdown(socket.SHUT_WR)
+
+
+@pytest.fixture(params=[CLOSE, UNTIL_EOF], ids=["connection-close", "body-until-eof"])
+def closing_server(request: pytest.FixtureRequest) -> Iterator[socketserver.ThreadingTCPServer]:
+    """A server on 127.0.0.1 that answers each connection's first request, then closes it."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Answer)
+    server.daemon_threads = True
+    server.answer = request.param  # type: ignore[attr-defined]
+    server.connections = 0  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_a_closed_connection_is_replaced_and_every_answer_counted(
+    closing_server: socketserver.ThreadingTCPServer,
+) -> None:
+    """`Connection: close` (or HTTP/1.0's body that ends with the connection) costs one
+    connection per request, and every answer is still counted whole, with no error."""
+    port = closing_server.server_address[1]
+    answer: bytes = closing_server.answer  # type: ignore[attr-defined]
+    body_bytes = len(answer.partition(b"\r\n\r\n")[2])
+    config = LoadConfig(urls=(f"http://127.0.0.1:{port}/x",), concurrency=2, requests=20)
+    result = run_load(config)
+    assert result.status == {200: 20}
+    assert result.errors == {}
+    assert result.nbytes == 20 * body_bytes
+    assert closing_server.connections == 20  # type: ignore[attr-defined]
+
+
+def test_keep_alive_uses_one_connection_per_worker(fresh_server: MockServer) -> None:
+    """200 requests from 4 workers travel on 4 connections, as the server counted them."""
+    config = LoadConfig(urls=(fresh_server.url_for("/items/1"),), concurrency=4, requests=200)
+    result = run_load(config)
+    assert result.status == {200: 200}
+    assert fresh_server.stats()["connections"] == 4
+
+
+def test_redirects_are_counted_not_followed(fresh_server: MockServer) -> None:
+    """A 302 is an answer like any other: the server sees no request for where it points."""
+    config = LoadConfig(urls=(fresh_server.url_for("/redirect/1"),), concurrency=2, requests=10)
+    result = run_load(config)
+    assert result.status == {302: 10}
+    assert fresh_server.stats()["by_path"] == {"/redirect/1": 10}
+
+
+def test_pipelining_shares_connections(fresh_server: MockServer) -> None:
+    """--pipeline 4 with 8 in flight: 2 connections carry them, every answer matched."""
+    urls = tuple(fresh_server.url_for(f"/items/{i}?latency=5ms") for i in range(10))
+    config = LoadConfig(urls=urls, concurrency=8, requests=200, pipeline=4)
+    result = run_load(config)
+    stats = fresh_server.stats()
+    assert result.status == {200: 200} and result.errors == {}
+    assert stats["connections"] == 2
+    assert stats["requests"] == 200
+
+
+def test_pipelining_needs_the_fast_client() -> None:
+    """Asking another client to pipeline is refused with a message that says what to do."""
+    with pytest.raises(ValueError, match="--client fast"):
+        LoadConfig(urls=("http://127.0.0.1:1/",), client="aiohttp", pipeline=2)
+
+
+@pytest.mark.parametrize(
+    ("url", "first_line", "host"),
+    [
+        ("http://127.0.0.1:8080/a?b=1", b"GET /a?b=1 HTTP/1.1", b"Host: 127.0.0.1:8080"),
+        ("https://example.test", b"GET / HTTP/1.1", b"Host: example.test"),
+        ("http://[::1]:81/", b"GET / HTTP/1.1", b"Host: [::1]:81"),
+    ],
+)
+def test_request_bytes_are_built_once_per_url(url: str, first_line: bytes, host: bytes) -> None:
+    """Each URL's request is HTTP/1.1 with its path, query and Host header, ending in CRLFCRLF."""
+    request = Target(url).request
+    lines = request.split(b"\r\n")
+    assert lines[0] == first_line
+    assert host in lines
+    assert request.endswith(b"\r\n\r\n")
