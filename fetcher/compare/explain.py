@@ -24,6 +24,7 @@ NOTABLE_STARTUP_S = 0.03
 # Strategies that overlap waits in one interpreter, and those whose Python runs on several cores.
 GIL_BOUND = tuple(t.name for t in STRATEGIES.values() if t.concurrent and not t.multiprocess)
 MULTICORE = tuple(t.name for t in STRATEGIES.values() if t.multiprocess)
+ASYNC = tuple(t.name for t in STRATEGIES.values() if t.asynchronous)
 # What start-up pays for, by strategy, for the sentence that quotes it.
 STARTUP_COSTS = {
     "threads": "starting threads and their sessions",
@@ -43,9 +44,14 @@ def explain(summaries: Sequence[RunSummary], conditions: Conditions) -> list[str
 
 
 def _machine(by_name: dict[str, RunSummary], conditions: Conditions) -> str | None:
-    """What this machine decided: the Python build, the cores and so the processes."""
+    """What this machine decided: the Python build, the cores and so the processes, the loop."""
     build = "with the GIL" if conditions.gil else "free-threaded, GIL off"
     text = f"This machine: {conditions.python} {build}, {conditions.cpu_count} CPU cores"
+    if any(name in by_name for name in ASYNC):
+        loop = conditions.event_loop
+        text += ", event loop " + (
+            loop if loop == "uvloop" else f"{loop}'s own (uvloop not installed)"
+        )
     started = [name for name in MULTICORE if name in by_name]
     if started:
         why = "from --processes"

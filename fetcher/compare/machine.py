@@ -25,6 +25,8 @@ class Conditions:
     gil: bool = True
     # The 1-minute load average per core before the runs started, where the OS keeps one.
     load_per_core: float | None = None
+    # The event loop the async strategies run on: uvloop where it is installed, else asyncio.
+    event_loop: str = "asyncio"
 
     @property
     def busy(self) -> bool:
@@ -34,6 +36,8 @@ class Conditions:
 
 def conditions(latency_s: float | None, cpu_ms: float, processes: int, repeat: int) -> Conditions:
     """The conditions of a comparison about to run on this machine."""
+    from fetcher.strategies.base import loop_name
+
     info = interpreter_info()
     load = os.getloadavg()[0] / info.cpu_count if hasattr(os, "getloadavg") else None
     return Conditions(
@@ -45,4 +49,5 @@ def conditions(latency_s: float | None, cpu_ms: float, processes: int, repeat: i
         python=f"{info.implementation} {info.version}",
         gil=not info.threads_run_in_parallel,
         load_per_core=load,
+        event_loop=loop_name(),
     )

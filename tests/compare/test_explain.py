@@ -51,6 +51,14 @@ def test_the_machine_sentence_says_where_the_process_count_came_from() -> None:
     assert "free-threaded, GIL off" in said(rows, gil=False)
 
 
+def test_the_machine_sentence_names_the_event_loop_when_an_async_strategy_ran() -> None:
+    """uvloop or asyncio's own loop, said only where a strategy ran on one."""
+    rows = [summary("asyncio-aiohttp", 0.2)]
+    assert "2 CPU cores, event loop uvloop." in said(rows, event_loop="uvloop")
+    assert "event loop asyncio's own (uvloop not installed)" in said(rows, event_loop="asyncio")
+    assert "event loop uvloop" not in said([summary("threads", 0.5)], event_loop="uvloop")
+
+
 def test_in_flight_below_workers_says_how_the_pool_ramped() -> None:
     """A pool the server never saw full gets a sentence quoting its peak and when it came."""
     ramped = summary(
