@@ -16,7 +16,7 @@ from collections import Counter
 from typing import TextIO
 
 from fetcher.cli import exits
-from fetcher.cli.args import add_fetch_options, config_from_args
+from fetcher.cli.args import add_fetch_options, config_from_args, require_extras
 from fetcher.errors import FetcherError
 from fetcher.models import FetchResult
 from fetcher.strategies import STRATEGIES
@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
 
     urls = read_urls(args.urls_file)  # a bad file stops here, before any request
     config = config_from_args(args)
+    require_extras([args.strategy])
     strategy = get_strategy(args.strategy)
     done = finished(args.resume, urls) if args.resume else set()
     # The indices still to fetch; results come back numbered 0.. within them.

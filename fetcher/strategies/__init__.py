@@ -143,6 +143,16 @@ STRATEGIES: dict[str, Traits] = {
             concurrent=True,
             multiprocess=True,
         ),
+        Traits(
+            name="dask",
+            module="fetcher.strategies.on_dask",
+            how="chunks on a Dask cluster (a LocalCluster here), each on the asyncio-aiohttp loop",
+            client="aiohttp",
+            asynchronous=False,
+            concurrent=True,
+            multiprocess=True,
+            extra="dask",
+        ),
     )
 }
 
@@ -174,10 +184,11 @@ if TYPE_CHECKING:
         asyncio_aiohttp,
         asyncio_httpx,
         hybrid,
+        on_dask,
         processes,
         sequential,
         threads,
     )
 
-    _BLOCKING: tuple[Strategy, ...] = (sequential, threads, processes, hybrid)
+    _BLOCKING: tuple[Strategy, ...] = (sequential, threads, processes, hybrid, on_dask)
     _ASYNC: tuple[AsyncStrategy, ...] = (asyncio_aiohttp, asyncio_httpx)
