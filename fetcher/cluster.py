@@ -119,9 +119,8 @@ def _remote_client(distributed: Any, address: str) -> Iterator[Client]:
     except (OSError, TimeoutError, ValueError) as error:
         waited = time.monotonic() - started
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise FetcherError(
-            f"cannot reach the Dask scheduler at {address} (gave up after {waited:.0f} s: "
-            f"{reason[:160]})"
-        ) from None
+        if isinstance(error, (OSError, TimeoutError)):
+            reason = f"nothing answered in {waited:.0f} s"
+        raise FetcherError(f"cannot reach the Dask scheduler at {address}: {reason[:200]}") from None
     with client:
         yield client

@@ -6,6 +6,8 @@ is a package, so this module is imported once under one name.
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import signal
 import socket
 import subprocess
@@ -118,6 +120,24 @@ def run_fetcher(
         timeout=timeout_s,
         check=False,
     )
+
+
+@contextlib.contextmanager
+def dask_cluster(workers: int = 2) -> Iterator[str]:
+    """A LocalCluster of `workers` single-threaded worker processes on 127.0.0.1, its logs kept
+    to errors, closed (its processes ended) when the block ends; yields the scheduler's address."""
+    distributed = pytest.importorskip("distributed", reason="the dask tests need the dask extra")
+    with distributed.LocalCluster(
+        n_workers=workers,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+        scheduler_kwargs={"dashboard": False},
+        worker_dashboard_address=None,
+        silence_logs=logging.ERROR,
+    ) as cluster:
+        yield str(cluster.scheduler_address)
 
 
 def summary(strategy: str, wall_s: float = 1.0, **fields: Any) -> RunSummary:
