@@ -103,7 +103,7 @@ def _local_cluster(distributed: Any, workers: int) -> Iterator[Any]:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
-        scheduler_kwargs={"dashboard": False},
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         worker_dashboard_address=None,
         silence_logs=logging.ERROR,
     ) as cluster:

@@ -133,7 +133,7 @@ def dask_cluster(workers: int = 2) -> Iterator[str]:
         processes=True,
         host="127.0.0.1",
         dashboard_address=None,
-        scheduler_kwargs={"dashboard": False},
+        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
         worker_dashboard_address=None,
         silence_logs=logging.ERROR,
     ) as cluster:

@@ -24,7 +24,9 @@ OWN_CLUSTER = {"test_without_keepalive_every_request_pays_a_handshake"}
 
 
 @pytest.fixture(autouse=True)
-def _dask_on_the_shared_cluster(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+def _dask_on_the_shared_cluster(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """A test of the dask strategy runs it on the shared cluster."""
     callspec = getattr(request.node, "callspec", None)
     if callspec is None or callspec.params.get("strategy") != "dask":

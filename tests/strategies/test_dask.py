@@ -1,0 +1,157 @@
+"""The dask strategy on real LocalClusters of two worker processes: chunks, a worker killed
+mid-chunk, Ctrl-C, and a scheduler that is not there.
+
+The shared strategy tests (faults, policy, TLS, concurrency) run it too, through the registry.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from fetcher import FetchConfig, FetchResult
+from fetcher.strategies import on_dask
+from mock_server import MockServer
+from tests.conftest import (
+    FETCHER,
+    WAIT_S,
+    assert_one_per_url,
+    closed_port,
+    dask_cluster,
+    fetch,
+    run_fetcher,
+    start,
+    wait_until,
+)
+
+distributed = pytest.importorskip("distributed", reason="the dask tests need the dask extra")
+
+
+@pytest.fixture
+def own_cluster() -> Iterator[str]:
+    """A LocalCluster for a test that harms it (kills a worker)."""
+    with dask_cluster(workers=2) as address:
+        yield address
+
+
+def test_chunks_cover_the_batch_and_spread_over_the_threads() -> None:
+    """Chunk sizes: every thread gets work on a small batch, a big one is cut in steps."""
+    assert on_dask.chunk_size(16, slots=2, concurrency=4) == 8
+    assert on_dask.chunk_size(20_000, slots=2, concurrency=100) == 2_000
+    assert on_dask.chunk_size(1, slots=8, concurrency=100) == 1
+
+
+def test_one_result_per_url_from_the_cluster_workers(
+    server: MockServer, shared_scheduler: str
+) -> None:
+    """Several chunks per worker, at most a window of them in flight: every URL once, answered
+    by the cluster's worker processes, not this one."""
+    urls = [server.url_for(f"/items/{i}?latency=5ms") for i in range(1_200)]
+    config = FetchConfig(concurrency=5, processes=2, scheduler=shared_scheduler)
+    results = fetch("dask", urls, config)
+    assert_one_per_url(results, urls)
+    assert all(r.ok for r in results)
+    workers = {r.worker.split("/task-")[0] for r in results}
+    assert len(workers) == 2
+    assert not any(f"pid-{os.getpid()}/" in w for w in workers)
+    # 1,200 URLs in chunks of 500 at most: three chunks, the last one short.
+    assert len({(r.index // 500) for r in results}) == 3
+
+
+def test_a_worker_killed_mid_chunk_loses_and_doubles_nothing(
+    fresh_server: MockServer, own_cluster: str
+) -> None:
+    """SIGKILL to a worker while its chunk is half done: Dask runs the chunk again on a worker
+    that lives, and the output still holds exactly one result per URL, all answered."""
+    urls = [fresh_server.url_for(f"/items/{i}?latency=300ms") for i in range(24)]
+    config = FetchConfig(concurrency=2, processes=2, scheduler=own_cluster)
+    client = distributed.Client(own_cluster, set_as_default=False)
+    try:
+        pids = list(client.run(os.getpid).values())
+    finally:
+        client.close()
+    assert len(pids) == 2
+    killer = threading.Thread(target=_kill_when_busy, args=(fresh_server, pids[0]), daemon=True)
+    killer.start()
+    results: list[FetchResult] = fetch("dask", urls, config)
+    killer.join(WAIT_S)
+    assert_one_per_url(results, urls)
+    assert Counter(r.ok for r in results) == {True: len(urls)}
+    # The killed chunk's requests were sent again: the server saw more requests than URLs.
+    assert fresh_server.stats()["requests"] > len(urls)
+
+
+def _kill_when_busy(server: MockServer, pid: int) -> None:
+    """Once both workers have answered a few requests (their chunks are half-way), kill one."""
+    wait_until(lambda: server.stats()["requests"] >= 8, "both chunks under way")
+    os.kill(pid, signal.SIGKILL)
+
+
+def test_an_unreachable_scheduler_is_one_line_within_15_seconds(tmp_path: Path) -> None:
+    """Nothing listens there: exit 2, one line naming the address, well before a hang."""
+    urls_file = tmp_path / "urls.txt"
+    urls_file.write_text("http://127.0.0.1:9/a\n")
+    address = f"tcp://127.0.0.1:{closed_port()}"
+    started = time.monotonic()
+    done = run_fetcher(
+        "fetch",
+        str(urls_file),
+        "--strategy",
+        "dask",
+        "--scheduler",
+        address,
+        "--quiet",
+        timeout_s=30,
+    )
+    assert time.monotonic() - started < 15
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"fetcher fetch: error: cannot reach the Dask scheduler at {address}: "
+        "nothing answered in 8 s"
+    ]
+
+
+def test_ctrl_c_keeps_finished_chunks_and_exits_130(server: MockServer, tmp_path: Path) -> None:
+    """A LocalCluster started by the run: the first chunk completes, the second hangs; Ctrl-C
+    writes the first chunk's 30 results, cancels the second, exits 130 and leaves no worker."""
+    urls = [server.url_for(f"/items/{i}") for i in range(30)]
+    urls += [server.url_for(f"/items/{i}?faults=hang=1") for i in range(30, 60)]
+    urls_file = tmp_path / "urls.txt"
+    urls_file.write_text("\n".join(urls) + "\n")
+    out = tmp_path / "results.jsonl"
+    argv = [*FETCHER, "fetch", str(urls_file), "--out", str(out), "--quiet"]
+    argv += ["--strategy", "dask", "--processes", "2", "--concurrency", "3"]
+    argv += ["--read-timeout", "60s"]
+    env = {k: v for k, v in os.environ.items() if k != "DASK_SCHEDULER_ADDRESS"}
+    process = start(argv, env=env)
+    try:
+
+        def written() -> bool:
+            assert process.poll() is None, process.communicate()
+            return out.exists() and len(out.read_text().splitlines()) >= 30
+
+        wait_until(written, "the first chunk's results", timeout_s=60)
+        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(True)]
+        assert len(family) >= 3  # this process and its two workers at least
+        process.send_signal(signal.SIGINT)
+        _, stderr = process.communicate(timeout=WAIT_S)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    indices = sorted(
+        int(line.split('"index":')[1].split(",")[0]) for line in out.read_text().splitlines()
+    )
+    assert indices == list(range(30))
+    assert "interrupted" in stderr
+    _, alive = psutil.wait_procs(family, timeout=10)
+    for each in alive:
+        each.kill()
+    assert alive == []
