@@ -121,6 +121,8 @@ def _remote_client(distributed: Any, address: str) -> Iterator[Client]:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         if isinstance(error, (OSError, TimeoutError)):
             reason = f"nothing answered in {waited:.0f} s"
-        raise FetcherError(f"cannot reach the Dask scheduler at {address}: {reason[:200]}") from None
+        raise FetcherError(
+            f"cannot reach the Dask scheduler at {address}: {reason[:200]}"
+        ) from None
     with client:
         yield client
