@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import multiprocessing
 import os
 import time
 from collections.abc import Iterator
@@ -96,17 +97,28 @@ def connect(address: str | None, local_workers: int, feature: str) -> Iterator[C
 
 @contextlib.contextmanager
 def _local_cluster(distributed: Any, workers: int) -> Iterator[Any]:
-    """A LocalCluster of worker processes on 127.0.0.1, with no dashboard."""
-    with distributed.LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-        worker_dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster:
+    """A LocalCluster of worker processes on 127.0.0.1, with no dashboard.
+
+    Forkserver where there is one: a server process imports distributed once and the workers
+    are forked from it (it runs no threads, so the fork is safe), which starts and closes them
+    faster than spawning each from scratch; elsewhere Dask's default, spawn.
+    """
+    import dask
+
+    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
+    with (
+        dask.config.set({"distributed.worker.multiprocessing-method": method}),
+        distributed.LocalCluster(
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            dashboard_address=None,
+            scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
+            worker_dashboard_address=None,
+            silence_logs=logging.ERROR,
+        ) as cluster,
+    ):
         yield cluster
 
 

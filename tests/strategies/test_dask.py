@@ -155,3 +155,34 @@ def test_ctrl_c_keeps_finished_chunks_and_exits_130(server: MockServer, tmp_path
     for each in alive:
         each.kill()
     assert alive == []
+
+
+def test_ctrl_c_while_the_cluster_starts_prints_no_traceback(
+    server: MockServer, tmp_path: Path
+) -> None:
+    """A terminal's Ctrl-C reaches the whole group while the LocalCluster's workers start: the
+    run exits 130 with no traceback from any of them, and leaves no process behind."""
+    urls_file = tmp_path / "urls.txt"
+    urls_file.write_text("".join(server.url_for(f"/items/{i}\n") for i in range(50)))
+    argv = [*FETCHER, "fetch", str(urls_file), "--out", os.devnull, "--quiet"]
+    argv += ["--strategy", "dask", "--processes", "2"]
+    env = {k: v for k, v in os.environ.items() if k != "DASK_SCHEDULER_ADDRESS"}
+    process = start(argv, env=env, start_new_session=True)
+    try:
+
+        def workers_starting() -> bool:
+            assert process.poll() is None, process.communicate()
+            return len(psutil.Process(process.pid).children(recursive=True)) >= 3
+
+        wait_until(workers_starting, "the forkserver and two workers", timeout_s=60)
+        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(True)]
+        os.killpg(process.pid, signal.SIGINT)
+        _, stderr = process.communicate(timeout=WAIT_S)
+    finally:
+        process.kill()
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    _, alive = psutil.wait_procs(family, timeout=10)
+    for each in alive:
+        each.kill()
+    assert alive == []
