@@ -186,3 +186,24 @@ def test_ctrl_c_while_the_cluster_starts_prints_no_traceback(
     for each in alive:
         each.kill()
     assert alive == []
+
+
+def test_without_the_extra_fetch_names_it_in_one_line(tmp_path: Path) -> None:
+    """With `distributed` not importable, --strategy dask stops before any request: one line
+    naming the dask extra, exit 2, and no results file written."""
+    blocked = tmp_path / "blocked" / "distributed"
+    blocked.mkdir(parents=True)
+    (blocked / "__init__.py").write_text("raise ImportError('not installed')\n")
+    urls_file = tmp_path / "urls.txt"
+    urls_file.write_text("http://127.0.0.1:9/a\n")
+    env = {**os.environ, "PYTHONPATH": str(blocked.parent)}
+    out = tmp_path / "results.jsonl"
+    done = run_fetcher(
+        "fetch", str(urls_file), "--strategy", "dask", "--out", str(out), env=env, timeout_s=60
+    )
+    assert done.returncode == 2
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1
+    assert "the dask strategy needs the 'dask' extra" in lines[0]
+    assert "pip install -e '.[dask]'" in lines[0]
+    assert not out.exists()
