@@ -13,6 +13,7 @@ import contextlib
 import logging
 import multiprocessing
 import os
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ if TYPE_CHECKING:
 ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 # How long to try to reach a scheduler before saying it is unreachable.
 CONNECT_TIMEOUT_S = 8.0
+# How often a worker asks the scheduler whether the client said stop.
+STOP_POLL_S = 0.1
 # How long a LocalCluster may take to start its workers.
 LOCAL_START_TIMEOUT_S = 60.0
 
@@ -138,3 +141,37 @@ def _remote_client(distributed: Any, address: str) -> Iterator[Client]:
         ) from None
     with client:
         yield client
+
+
+class StopSignal:
+    """On a worker: `is_set()` turns true once the client sets the Dask Event `name`.
+
+    A thread waits on the Event (a scheduler round trip every STOP_POLL_S), so the event loop
+    that asks never blocks on the network. A lost connection to the client counts as a stop.
+    """
+
+    def __init__(self, name: str) -> None:
+        distributed: Any = require_distributed("a stop signal")
+        self._event: Any = distributed.Event(name, client=distributed.get_client())
+        self._set = threading.Event()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.is_set():
+            try:
+                if self._event.wait(timeout=STOP_POLL_S):
+                    self._set.set()
+                    return
+            except Exception:  # the scheduler went away: stop, as a Ctrl-C would
+                self._set.set()
+                return
+
+    def is_set(self) -> bool:
+        """True once the client said stop."""
+        return self._set.is_set()
+
+    def close(self) -> None:
+        """Stop watching."""
+        self._done.set()

@@ -11,7 +11,6 @@ poll; they stop as they would on their own Ctrl-C, and their partial results are
 from __future__ import annotations
 
 import socket
-import threading
 import uuid
 from dataclasses import dataclass, replace
 from typing import Any
@@ -23,8 +22,6 @@ from fetcher.load.processes import _generate, _run_loop, _Signals, share
 from fetcher.load.results import GeneratorResult, LoadResult, merge
 
 FEATURE = "fetcher load --dask"
-# How often a generator asks the scheduler whether the client said stop.
-STOP_POLL_S = 0.1
 # After a stop, how long the generators get to drain and report before they are cancelled.
 STOP_GRACE_S = 30.0
 
@@ -86,36 +83,6 @@ def _merged(config: LoadConfig, parts: list[WorkerPart], interrupted: bool) -> L
     )
 
 
-class _ClusterStop:
-    """`is_set()` for the generator: a flag a thread keeps in step with the client's Event."""
-
-    def __init__(self, name: str) -> None:
-        distributed: Any = cluster.require_distributed(FEATURE)
-        self._event: Any = distributed.Event(name, client=distributed.get_client())
-        self._set = threading.Event()
-        self._done = threading.Event()
-        self._thread = threading.Thread(target=self._watch, daemon=True)
-        self._thread.start()
-
-    def _watch(self) -> None:
-        while not self._done.is_set():
-            try:
-                if self._event.wait(timeout=STOP_POLL_S):
-                    self._set.set()
-                    return
-            except Exception:  # the client went away: stop, as a Ctrl-C would
-                self._set.set()
-                return
-
-    def is_set(self) -> bool:
-        """True once the client asked every generator to stop."""
-        return self._set.is_set()
-
-    def close(self) -> None:
-        """Stop watching."""
-        self._done.set()
-
-
 class _Go:
     """Generators start as soon as they are placed: there is no start barrier on a cluster."""
 
@@ -125,7 +92,7 @@ class _Go:
 
 def generate_on_worker(config: LoadConfig, index: int, stop_name: str) -> WorkerPart:
     """On a worker: run generator `index` to its bound or to the client's stop."""
-    stop = _ClusterStop(stop_name)
+    stop = cluster.StopSignal(stop_name)
     try:
         signals = _Signals(stop=stop, go=_Go())
         part = _run_loop(_generate(config, index, None, signals), config.use_uvloop)

@@ -13,9 +13,11 @@ Results: a chunk's results come back together when it completes, and go to `on_r
 output grows chunk by chunk. A worker that dies mid-chunk is Dask's to deal with: the scheduler
 runs the chunk again on another worker (its requests are sent again), and only the run that
 completes is reported, so each URL has exactly one result. A chunk Dask gives up on (it killed
-`allowed-failures` workers) becomes `worker_died` results. Ctrl-C cancels the futures; the
-results of completed chunks are already handed on, those of unfinished chunks are not (a resumed
-run fetches them).
+`allowed-failures` workers) becomes `worker_died` results.
+
+Ctrl-C sets a Dask Event the chunks watch: each running chunk cancels its requests in flight and
+returns the results it finished, which are handed on (within STOP_GRACE_S); then every future is
+cancelled. A resumed run fetches the rest.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Coroutine, Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -47,6 +49,8 @@ WINDOW_PER_SLOT = 2
 # where fewer than `concurrency` requests are left to overlap.
 REQUESTS_PER_TASK = 20
 MIN_CHUNK = 500
+# After Ctrl-C, how long running chunks get to hand back what they finished.
+STOP_GRACE_S = 5.0
 DIED = "the Dask worker running this URL's chunk died, and Dask gave up on the chunk"
 Chunk = tuple[int, list[str]]
 
@@ -93,6 +97,7 @@ def _run_on(
     size = chunk_size(len(urls), slots, config.concurrency)
     chunks = _chunks(urls, size)
     run_id = uuid.uuid4().hex[:8]
+    stop_name = f"fetcher-stop-{run_id}"
     client: Any = running.client
     pending: dict[Any, Chunk] = {}
 
@@ -104,6 +109,7 @@ def _run_on(
             part,
             worker_config,
             epoch0,
+            stop_name,
             key=f"fetcher-chunk-{run_id}-{start}",
             pure=False,
         )
@@ -120,6 +126,19 @@ def _run_on(
             following = next(chunks, None)
             if following is not None:
                 completed.add(submit(following))
+    except KeyboardInterrupt:
+        # Running chunks stop and hand back the requests they finished; a second Ctrl-C, or
+        # STOP_GRACE_S, ends the wait.
+        distributed.Event(stop_name, client=client).set()
+        deadline = time.monotonic() + STOP_GRACE_S
+        while time.monotonic() < deadline and not all(f.done() for f in pending):
+            time.sleep(0.02)
+        for future in list(pending):
+            if future.status == "finished":
+                del pending[future]
+                for result in future.result():
+                    on_result(result)
+        raise
     finally:
         if pending:  # Ctrl-C or an error: nothing more runs for this batch
             client.cancel(list(pending), force=True)
@@ -145,9 +164,11 @@ def _chunk_results(future: Any, start: int, part: list[str], t0: float) -> list[
 
 
 def fetch_chunk(
-    start: int, urls: list[str], config: FetchConfig, epoch0: float
+    start: int, urls: list[str], config: FetchConfig, epoch0: float, stop_name: str
 ) -> list[FetchResult]:
-    """On a worker: fetch one chunk on a new event loop; times measured from the batch's start."""
+    """On a worker: fetch one chunk on a new event loop; times measured from the batch's start.
+    When the client says stop (Ctrl-C), the requests still running are cancelled and the
+    results finished so far are returned."""
     t0 = clock() - (time.time() - epoch0)
     prefix = f"{socket.gethostname()}/pid-{os.getpid()}/"
     results: list[FetchResult] = []
@@ -155,5 +176,22 @@ def fetch_chunk(
     def keep(result: FetchResult) -> None:
         results.append(replace(result, index=start + result.index, worker=prefix + result.worker))
 
-    asyncio.run(asyncio_aiohttp.run_async(urls, config, keep, t0))
+    stop = cluster.StopSignal(stop_name)
+    try:
+        asyncio.run(_until_stopped(asyncio_aiohttp.run_async(urls, config, keep, t0), stop))
+    finally:
+        stop.close()
     return results
+
+
+async def _until_stopped(batch: Coroutine[Any, Any, None], stop: cluster.StopSignal) -> None:
+    """Run `batch` to its end, or cancel it once `stop` is set."""
+    task = asyncio.ensure_future(batch)
+    while not task.done():
+        await asyncio.wait({task}, timeout=cluster.STOP_POLL_S)
+        if stop.is_set():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+            return
+    task.result()
