@@ -6,6 +6,7 @@ The shared strategy tests (faults, policy, TLS, concurrency) run it too, through
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import threading
@@ -215,3 +216,30 @@ def test_without_the_extra_fetch_names_it_in_one_line(tmp_path: Path) -> None:
     assert "the dask strategy needs the 'dask' extra" in lines[0]
     assert "pip install -e '.[dask]'" in lines[0]
     assert not out.exists()
+
+
+def test_fetch_writes_one_line_per_url_and_resume_fills_the_rest(
+    server: MockServer, shared_scheduler: str, tmp_path: Path
+) -> None:
+    """`fetcher fetch --strategy dask --out` on a LocalCluster of its own: a line per URL, all
+    OK; cut short, `--resume` on a running scheduler fetches only what is missing."""
+    urls = [server.url_for(f"/items/{i}") for i in range(120)]
+    urls_file = tmp_path / "urls.txt"
+    urls_file.write_text("\n".join(urls) + "\n")
+    out = tmp_path / "r.jsonl"
+    env = {k: v for k, v in os.environ.items() if k != "DASK_SCHEDULER_ADDRESS"}
+    flags = ["--strategy", "dask", "--processes", "2", "--quiet"]
+    done = run_fetcher("fetch", str(urls_file), *flags, "--out", str(out), env=env)
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["index"] for r in records) == list(range(120))
+    assert all(r["status"] == 200 and r["error"] is None for r in records)
+    kept = [line for line in out.read_text().splitlines() if json.loads(line)["index"] % 3]
+    out.write_text("\n".join(kept) + "\n")
+    resumed = run_fetcher(
+        "fetch", str(urls_file), *flags, "--resume", str(out), "--scheduler", shared_scheduler
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    records = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(r["index"] for r in records) == list(range(120))
+    assert "(80 already fetched, skipped)" in resumed.stderr
