@@ -79,7 +79,7 @@ def connect(address: str | None, local_workers: int, feature: str) -> Iterator[C
     address = scheduler_address(address)
     with contextlib.ExitStack() as stack:
         if address is None:
-            cluster = stack.enter_context(_local_cluster(distributed, local_workers))
+            cluster = stack.enter_context(local_cluster(local_workers, feature))
             client = stack.enter_context(
                 distributed.Client(cluster, timeout=LOCAL_START_TIMEOUT_S, set_as_default=False)
             )
@@ -99,13 +99,15 @@ def connect(address: str | None, local_workers: int, feature: str) -> Iterator[C
 
 
 @contextlib.contextmanager
-def _local_cluster(distributed: Any, workers: int) -> Iterator[Any]:
-    """A LocalCluster of worker processes on 127.0.0.1, with no dashboard.
+def local_cluster(workers: int, feature: str) -> Iterator[Any]:
+    """A LocalCluster of `workers` single-threaded worker processes on 127.0.0.1, with no
+    dashboard and its logs kept to errors, closed when the block ends.
 
     Forkserver where there is one: a server process imports distributed once and the workers
     are forked from it (it runs no threads, so the fork is safe), which starts and closes them
     faster than spawning each from scratch; elsewhere Dask's default, spawn.
     """
+    distributed = require_distributed(feature)
     import dask
 
     method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"

@@ -7,7 +7,6 @@ is a package, so this module is imported once under one name.
 from __future__ import annotations
 
 import contextlib
-import logging
 import signal
 import socket
 import subprocess
@@ -124,19 +123,13 @@ def run_fetcher(
 
 @contextlib.contextmanager
 def dask_cluster(workers: int = 2) -> Iterator[str]:
-    """A LocalCluster of `workers` single-threaded worker processes on 127.0.0.1, its logs kept
-    to errors, closed (its processes ended) when the block ends; yields the scheduler's address."""
-    distributed = pytest.importorskip("distributed", reason="the dask tests need the dask extra")
-    with distributed.LocalCluster(
-        n_workers=workers,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
-        worker_dashboard_address=None,
-        silence_logs=logging.ERROR,
-    ) as cluster:
+    """A LocalCluster of `workers` single-threaded worker processes on 127.0.0.1, as the dask
+    strategy starts one (forked from a forkserver, so no `spawn_main` child of this process is
+    taken for another strategy's worker), closed when the block ends; yields its address."""
+    pytest.importorskip("distributed", reason="the dask tests need the dask extra")
+    from fetcher.cluster import local_cluster
+
+    with local_cluster(workers, "the dask tests") as cluster:
         yield str(cluster.scheduler_address)
 
 
