@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 ADDRESS_VARIABLE = "DASK_SCHEDULER_ADDRESS"
 # How long to try to reach a scheduler before saying it is unreachable.
 CONNECT_TIMEOUT_S = 8.0
+# Passed to a LocalCluster's workers as the run sees them (fetcher.policy.tls reads them).
+TRUST_VARIABLES = ("SSL_CERT_FILE", "SSL_CERT_DIR")
 # How often a worker asks the scheduler whether the client said stop.
 STOP_POLL_S = 0.1
 # How long a LocalCluster may take to start its workers.
@@ -122,6 +124,9 @@ def local_cluster(workers: int, feature: str) -> Iterator[Any]:
             scheduler_kwargs={"dashboard": False, "dashboard_address": "127.0.0.1:0"},
             worker_dashboard_address=None,
             silence_logs=logging.ERROR,
+            # Workers forked from a forkserver started earlier would see its environment, not
+            # the run's: hand them the variables that decide whom TLS trusts.
+            env={name: os.environ[name] for name in TRUST_VARIABLES if name in os.environ},
         ) as cluster,
     ):
         yield cluster
