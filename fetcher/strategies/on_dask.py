@@ -30,7 +30,7 @@ import os
 import socket
 import time
 import uuid
-from collections.abc import Coroutine, Iterator, Sequence
+from collections.abc import Collection, Coroutine, Iterable, Iterator
 from dataclasses import replace
 from typing import Any
 
@@ -56,7 +56,7 @@ Chunk = tuple[int, list[str]]
 
 
 def run(
-    urls: Sequence[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
+    urls: Collection[str], config: FetchConfig, on_result: OnResult, t0: float | None = None
 ) -> None:
     """Fetch in chunks on a Dask cluster; see the module's docstring."""
     t0 = clock() if t0 is None else t0
@@ -81,7 +81,7 @@ def chunk_size(count: int, slots: int, concurrency: int) -> int:
 
 def _run_on(
     running: cluster.Cluster,
-    urls: Sequence[str],
+    urls: Collection[str],
     config: FetchConfig,
     on_result: OnResult,
     t0: float,
@@ -144,10 +144,14 @@ def _run_on(
             client.cancel(list(pending), force=True)
 
 
-def _chunks(urls: Sequence[str], size: int) -> Iterator[Chunk]:
-    """(first index, URLs) of each chunk, cut as they are needed."""
-    for start in range(0, len(urls), size):
-        yield start, list(urls[start : start + size])
+def _chunks(urls: Iterable[str], size: int) -> Iterator[Chunk]:
+    """(first index, URLs) of each chunk, cut as they are needed: the list is iterated once,
+    never indexed, so a streamed URL file works too."""
+    remaining = iter(urls)
+    start = 0
+    while part := list(itertools.islice(remaining, size)):
+        yield start, part
+        start += len(part)
 
 
 def _chunk_results(future: Any, start: int, part: list[str], t0: float) -> list[FetchResult]:
