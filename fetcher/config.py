@@ -121,6 +121,9 @@ class FetchConfig:
     tls: TLS = field(default_factory=TLS)
     # False: a new connection, and TLS handshake, for every request (to show what that costs).
     keepalive: bool = True
+    # The dask strategy's scheduler, tcp://HOST:PORT; None: $DASK_SCHEDULER_ADDRESS or a
+    # LocalCluster (fetcher.cluster).
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
         if self.concurrency < 1:

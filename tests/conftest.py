@@ -6,6 +6,7 @@ is a package, so this module is imported once under one name.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import socket
 import subprocess
@@ -118,6 +119,18 @@ def run_fetcher(
         timeout=timeout_s,
         check=False,
     )
+
+
+@contextlib.contextmanager
+def dask_cluster(workers: int = 2) -> Iterator[str]:
+    """A LocalCluster of `workers` single-threaded worker processes on 127.0.0.1, as the dask
+    strategy starts one (forked from a forkserver, so no `spawn_main` child of this process is
+    taken for another strategy's worker), closed when the block ends; yields its address."""
+    pytest.importorskip("distributed", reason="the dask tests need the dask extra")
+    from fetcher.cluster import local_cluster
+
+    with local_cluster(workers, "the dask tests") as cluster:
+        yield str(cluster.scheduler_address)
 
 
 def summary(strategy: str, wall_s: float = 1.0, **fields: Any) -> RunSummary:

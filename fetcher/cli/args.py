@@ -104,6 +104,15 @@ def strategy_list(text: str) -> list[str]:
     return names
 
 
+def require_extras(strategies: list[str]) -> None:
+    """Refuse, before any request, a strategy whose extra is not installed (one line, exit 2)."""
+    for name in strategies:
+        if STRATEGIES[name].extra == "dask":
+            from fetcher.cluster import require_distributed
+
+            require_distributed(f"the {name} strategy")
+
+
 def add_fetch_options(parser: argparse.ArgumentParser) -> None:
     """Concurrency and timeout flags, shared by compare and fetch."""
     parser.add_argument(
@@ -116,8 +125,15 @@ def add_fetch_options(parser: argparse.ArgumentParser) -> None:
         "--processes",
         type=positive_int,
         default=default_processes(),
-        help="worker processes for processes and hybrid (default: one per CPU core, "
-        f"{default_processes()} here)",
+        help="worker processes for processes and hybrid, and dask's LocalCluster "
+        f"(default: one per CPU core, {default_processes()} here)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="tcp://HOST:PORT",
+        help="dask: the Dask scheduler to run on (default $DASK_SCHEDULER_ADDRESS, else a "
+        "LocalCluster started for the run; see docs/distributed.md)",
     )
     parser.add_argument(
         "--connect-timeout",
@@ -237,4 +253,5 @@ def _config_from_args(args: argparse.Namespace) -> FetchConfig:
         max_body_bytes=args.max_body_bytes,
         tls=tls_from_args(args),
         keepalive=not args.no_keepalive,
+        scheduler=args.scheduler,
     )

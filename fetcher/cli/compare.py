@@ -12,6 +12,7 @@ from fetcher.cli.args import (
     add_fetch_options,
     config_from_args,
     positive_int,
+    require_extras,
     strategy_list,
 )
 from fetcher.cli.batch import add_batch_options, add_cpu_ms, open_batch, with_cpu_ms
@@ -27,6 +28,8 @@ if TYPE_CHECKING:
     from fetcher.models import FetchResult
 
 DEFAULT_COUNT = 100
+# dask needs its extra and starts a cluster: compare runs it when asked.
+BUILT_IN = [name for name, traits in STRATEGIES.items() if traits.extra is None]
 DEFAULT_LATENCY = "100ms"
 TEXT_TIMELINE = "-"
 
@@ -48,8 +51,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--strategies",
         type=strategy_list,
-        default=list(STRATEGIES),
-        help="comma-separated, default all: " + ",".join(STRATEGIES),
+        default=BUILT_IN,
+        help="comma-separated, default every one that needs no extra: "
+        + ",".join(BUILT_IN)
+        + " (add dask to run it on a LocalCluster)",
     )
     parser.add_argument(
         "--repeat",
@@ -101,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
         from fetcher.render.html import require_html
 
         require_html(args.html)
+    require_extras(args.strategies)
     with (
         open_batch(args, DEFAULT_COUNT, DEFAULT_LATENCY) as batch,
         progress_bars(args.quiet) as bars,

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from typing import BinaryIO
 
 from fetcher.cli import exits
-from fetcher.cli.args import add_fetch_options, config_from_args
+from fetcher.cli.args import add_fetch_options, config_from_args, require_extras
 from fetcher.cli.output import OutputClosed, OutputFailed, ResultsWriter, open_results
 from fetcher.config import FetchConfig
 from fetcher.errors import FetcherError
@@ -62,6 +62,7 @@ def run(args: argparse.Namespace) -> int:
     urls = UrlFile(args.urls_file)  # a bad file stops here, before any request
     try:
         config = config_from_args(args)
+        require_extras([args.strategy])
         strategy = get_strategy(args.strategy)
         done = DoneSet(0)
         if args.resume:

@@ -86,9 +86,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "-p",
         "--processes",
         type=positive_int,
-        default=1,
+        default=None,
         metavar="P",
-        help="one generator per process, histograms merged (default 1)",
+        help="one generator per process, histograms merged (default 1; with --dask and no "
+        "scheduler, the LocalCluster's workers: one per CPU core)",
+    )
+    load.add_argument(
+        "--dask",
+        action="store_true",
+        help="one generator per worker of a Dask cluster (needs the dask extra; see "
+        "docs/distributed.md)",
+    )
+    load.add_argument(
+        "--scheduler",
+        metavar="tcp://HOST:PORT",
+        help="with --dask: the scheduler (default $DASK_SCHEDULER_ADDRESS, else a LocalCluster)",
     )
     load.add_argument(
         "--timeout",
@@ -148,9 +160,16 @@ def read_targets(target: str) -> tuple[str, ...]:
 
 def build_config(args: argparse.Namespace, urls: tuple[str, ...]) -> LoadConfig:
     """The library's settings from the flags; bad combinations become a FetcherError."""
+    from fetcher.config import default_processes
     from fetcher.errors import FetcherError
     from fetcher.load import LoadConfig
 
+    if args.scheduler and not args.dask:
+        raise FetcherError("--scheduler names the Dask scheduler of --dask; add --dask")
+    if args.dask:
+        from fetcher.cluster import require_distributed
+
+        require_distributed("fetcher load --dask")
     default_concurrency = DEFAULT_CONCURRENCY if args.rate is None else DEFAULT_OPEN_CONCURRENCY
     try:
         return LoadConfig(
@@ -161,11 +180,13 @@ def build_config(args: argparse.Namespace, urls: tuple[str, ...]) -> LoadConfig:
             requests=args.requests,
             client=args.client,
             pipeline=args.pipeline,
-            processes=args.processes,
+            processes=args.processes or (default_processes() if args.dask else 1),
             timeout_s=args.timeout,
             csv_path=args.csv,
             use_uvloop=not args.no_uvloop,
             tls=tls_from_args(args),
+            dask=args.dask,
+            scheduler=args.scheduler,
         ).bounded
     except ValueError as error:
         raise FetcherError(str(error)) from None

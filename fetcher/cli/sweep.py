@@ -9,6 +9,7 @@ from fetcher.cli import exits
 from fetcher.cli.args import (
     add_fetch_options,
     config_from_args,
+    require_extras,
     strategy_list,
 )
 from fetcher.cli.batch import add_batch_options, add_cpu_ms, open_batch, with_cpu_ms
@@ -74,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         from fetcher.render.html import require_html
 
         require_html(args.html)
+    require_extras(args.strategies)
     with (
         open_batch(args, DEFAULT_COUNT, DEFAULT_LATENCY) as batch,
         progress_bars(args.quiet) as bars,

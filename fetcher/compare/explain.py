@@ -32,6 +32,7 @@ STARTUP_COSTS = {
     "asyncio-httpx": "building its clients and their TLS context",
     "processes": "spawning interpreters that import their HTTP client",
     "hybrid": "spawning interpreters that import their HTTP client",
+    "dask": "starting a LocalCluster: a scheduler and a worker process per core",
 }
 
 Sentence = Callable[[dict[str, RunSummary], Conditions], str | None]
@@ -218,6 +219,28 @@ def _hybrid(by_name: dict[str, RunSummary], conditions: Conditions) -> str | Non
     )
 
 
+def _dask(by_name: dict[str, RunSummary], conditions: Conditions) -> str | None:
+    """dask on one machine: what the cluster cost against hybrid, and when it wins."""
+    dask = by_name.get("dask")
+    if dask is None:
+        return None
+    text = (
+        f"dask ran the batch in chunks on a LocalCluster: {dask.startup_s:.2f} s to start its "
+        f"scheduler and workers, {dask.wall_s:.2f} s in all"
+    )
+    hybrid = by_name.get("hybrid")
+    if hybrid is not None and hybrid.wall_s > 0:
+        text += (
+            f", {dask.wall_s / hybrid.wall_s:.2f}x hybrid's {hybrid.wall_s:.2f} s with the same "
+            "loop in each process"
+        )
+    return (
+        text + "; on one machine that is all cost (the same cores, plus a scheduler and results "
+        "sent back a chunk at a time): it wins once one machine's cores or network are the "
+        "limit and the workers run on several (--scheduler, docs/distributed.md)."
+    )
+
+
 def _startup(by_name: dict[str, RunSummary], conditions: Conditions) -> str | None:
     """Start-ups worth naming: the time to the first request, and what it paid for."""
     notable = [
@@ -326,6 +349,7 @@ SENTENCES: tuple[Sentence, ...] = (
     _multicore,
     _processes,
     _hybrid,
+    _dask,
     _startup,
     _httpx,
     _handshakes,

@@ -15,6 +15,7 @@ This package's face is `run_load(LoadConfig) -> LoadResult`; the work is done in
     fast        the fast client: HTTP/1.1 on asyncio protocols, parsed by httptools
     generator   the event-loop side: workers, schedule, timeouts, recording
     processes   running generators on this loop or one per process
+    on_dask     one generator per worker of a Dask cluster (`--dask`)
     results     Progress, GeneratorResult, LoadResult; merging them
     csv_rows    the per-request CSV
     report      the result as the report's data (what --json writes)
@@ -39,6 +40,10 @@ def run_load(
     from fetcher.load.results import merge
 
     config = config.bounded
+    if config.dask:
+        from fetcher.load.on_dask import run_dask
+
+        return run_dask(config, config.scheduler)
     if config.processes == 1:
         return merge(config, [run_one(config, on_progress)])
     return run_processes(config, on_progress)

@@ -39,6 +39,10 @@ class LoadConfig:
     use_uvloop: bool = True
     # Whom to trust over HTTPS; each generator process builds its one SSL context from it.
     tls: TLS = field(default_factory=TLS)
+    # One generator per worker of a Dask cluster (fetcher.load.on_dask): the scheduler given,
+    # else $DASK_SCHEDULER_ADDRESS, else a LocalCluster of `processes` workers.
+    dask: bool = False
+    scheduler: str | None = None
 
     def __post_init__(self) -> None:
         if not self.urls:

@@ -130,6 +130,21 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
             for count, total in result.series
         ],
     }
+    if result.hosts:
+        data["dask"] = {
+            "workers": len(result.hosts),
+            "hosts": len(set(result.hosts)),
+            "per_worker": [
+                {
+                    "host": host,
+                    "requests": requests,
+                    "requests_per_s": round(requests / elapsed_s, 2) if elapsed_s > 0 else 0.0,
+                }
+                for host, requests, elapsed_s in zip(
+                    result.hosts, result.per_process, result.per_process_s, strict=True
+                )
+            ],
+        }
     judged = verdict(result, FLUSH_INTERVAL_S, _load_per_core())
     data["limited_by"] = judged.limited_by
     data["verdict"] = judged.text

@@ -144,6 +144,10 @@ class LoadResult:
     peak_in_flight: int = 0
     series: tuple[tuple[int, int], ...] = ()
     loop_name: str = "asyncio"
+    # Each generator's elapsed time, in the order of per_process.
+    per_process_s: tuple[float, ...] = ()
+    # On a Dask cluster (`--dask`): the host each generator ran on; empty otherwise.
+    hosts: tuple[str, ...] = ()
 
     @property
     def requests_per_s(self) -> float:
@@ -178,6 +182,7 @@ def merge(config: LoadConfig, parts: list[GeneratorResult]) -> LoadResult:
         start_lag=start_lag,
         interrupted=any(p.interrupted for p in parts),
         per_process=tuple(p.requests for p in parts),
+        per_process_s=tuple(p.elapsed_s for p in parts),
         csv_parts=_csv_parts(config),
         sent=sum(p.sent for p in parts),
         sending_s=max((p.sending_s for p in parts), default=0.0),

@@ -97,6 +97,12 @@ def _summary(data: dict[str, Any]) -> str:
         f"responses  {data['responses']:,} ({_share(data['responses'], data['requests'])}), "
         f"bytes {data['bytes']:,}, unfinished {data['unfinished']:,}",
     ]
+    if "dask" in data:
+        dask = data["dask"]
+        rates = ", ".join(f"{w['requests_per_s']:,.1f}/s" for w in dask["per_worker"])
+        lines.append(
+            f"dask       {dask['workers']} workers on {dask['hosts']} host(s), per worker: {rates}"
+        )
     if "late_starts" in data:
         threshold_ms = data["late_start_threshold_ms"]
         lines.append(f"late starts {data['late_starts']:,} (> {threshold_ms:g} ms after due)")

@@ -72,6 +72,9 @@ class Traits:
     multiprocess: bool
     # The optional extra it needs (`pip install -e '.[EXTRA]'`), or None.
     extra: str | None = None
+    # True when it runs on a cluster engine: its workers are the engine's (not processes it
+    # spawns), and results come back a chunk at a time, as each chunk completes.
+    cluster: bool = False
 
     def in_flight(self, config: FetchConfig) -> int:
         """How many requests it can have in flight at once with this config."""
@@ -149,6 +152,17 @@ STRATEGIES: dict[str, Traits] = {
             concurrent=True,
             multiprocess=True,
         ),
+        Traits(
+            name="dask",
+            module="fetcher.strategies.on_dask",
+            how="chunks on a Dask cluster (a LocalCluster here), each on the asyncio-aiohttp loop",
+            client="aiohttp",
+            asynchronous=False,
+            concurrent=True,
+            multiprocess=True,
+            extra="dask",
+            cluster=True,
+        ),
     )
 }
 
@@ -180,10 +194,11 @@ if TYPE_CHECKING:
         asyncio_aiohttp,
         asyncio_httpx,
         hybrid,
+        on_dask,
         processes,
         sequential,
         threads,
     )
 
-    _BLOCKING: tuple[Strategy, ...] = (sequential, threads, processes, hybrid)
+    _BLOCKING: tuple[Strategy, ...] = (sequential, threads, processes, hybrid, on_dask)
     _ASYNC: tuple[AsyncStrategy, ...] = (asyncio_aiohttp, asyncio_httpx)

@@ -175,3 +175,14 @@ def test_queued_latency_of_worker_processes_quotes_no_cpu_per_request() -> None:
     slow = summary("hybrid", 1.0, p50_ms=150.0, cpu_s=0.8, requests=100)
     text = said([slow])
     assert "hybrid (p50 150 ms)" in text and "of CPU per request" not in text
+
+
+def test_dask_says_what_a_cluster_costs_on_one_machine_and_when_it_wins() -> None:
+    """Its start-up, its wall time against hybrid's, and where it pays off; nothing without it."""
+    rows = [summary("hybrid", 2.0, startup_s=0.4), summary("dask", 3.0, startup_s=1.25)]
+    text = said(rows)
+    assert "dask ran the batch in chunks on a LocalCluster: 1.25 s to start" in text
+    assert "1.50x hybrid's 2.00 s" in text
+    assert "one machine's cores or network are the limit" in text
+    assert "dask 1.25 s (starting a LocalCluster" in text
+    assert "LocalCluster" not in said([summary("hybrid", 2.0, startup_s=0.4)])
