@@ -17,6 +17,10 @@ from fetcher.policy.classify import classify
 PROGRESS_INTERVAL_S = 0.5
 # The open model's scheduler wakes at most this often and releases every request due by then.
 SCHEDULE_TICK_S = 0.001
+# The open model starts a new worker (a new connection) only for a request this overdue, and at
+# most START_PER_TICK of them per SCHEDULE_TICK_S: see WorkerStarts.
+START_GRACE_S = 0.001
+START_PER_TICK = 4
 _CSV_BATCH = 4096
 # The latency series' interval; recorded values go into the histograms sooner, in batches of
 # FLUSH_BATCH, looked at every FLUSH_CHECK_S.
@@ -33,6 +37,46 @@ class _Slot:
     def __init__(self) -> None:
         self.sent = 0.0
         self.expired = False
+
+
+class WorkerStarts:
+    """How many new workers the open model may start now: a bound on its growth.
+
+    Each open-model worker holds a connection. Starting one for every request released while
+    all were busy made a generator that fell a little behind (a pause of the loop, a busy core)
+    open hundreds of connections at once: each connect, and each extra connection the target
+    and the loop must serve, made the next request dearer, the backlog grew, and the pool
+    spiralled to its cap (2,000) with nearly every start late, at 90% of the closed model's
+    rate. A busy worker frees within one service time and takes the next request itself, so a
+    new worker is started only for a request overdue by `grace_s`, and at most `per_tick` per
+    `tick_s`: a pool that is really too small (a slow target) still grows, by `per_tick /
+    tick_s` workers a second, up to the cap.
+    """
+
+    __slots__ = ("grace_s", "per_tick", "started", "tick_s", "window")
+
+    def __init__(
+        self,
+        grace_s: float = START_GRACE_S,
+        per_tick: int = START_PER_TICK,
+        tick_s: float = SCHEDULE_TICK_S,
+    ) -> None:
+        self.grace_s = grace_s
+        self.per_tick = per_tick
+        self.tick_s = tick_s
+        self.window = -math.inf
+        self.started = 0
+
+    def allowed(self, wanted: int, oldest_due: float, now: float) -> int:
+        """How many of `wanted` new workers to start at `now` for a backlog whose oldest
+        request was due at `oldest_due`; the caller starts that many."""
+        if wanted <= 0 or now - oldest_due < self.grace_s:
+            return 0
+        if now - self.window >= self.tick_s:
+            self.window, self.started = now, 0
+        count = min(wanted, self.per_tick - self.started)
+        self.started += count
+        return count
 
 
 def _uncancel() -> None:
@@ -61,6 +105,7 @@ class Generator:
         self.workers: set[asyncio.Task[None]] = set()
         self.slots: dict[asyncio.Task[None], _Slot] = {}
         self.idle: list[asyncio.Future[None]] = []
+        self.starts = WorkerStarts()
         self.stopping = False
         self.interrupted = False
         self.halt = asyncio.Event()
@@ -194,10 +239,12 @@ class Generator:
             self._release_due(rate)
             if self.released > self.taken:
                 self._dispatch()
-            # Never less than a tick: shorter sleeps would spin the loop at high rates.
-            await asyncio.sleep(
-                max(SCHEDULE_TICK_S, t0 + self.released / rate - time.perf_counter())
-            )
+            # Never less than a tick: shorter sleeps would spin the loop at high rates. A
+            # backlog left waiting for a worker is looked at again after a tick.
+            next_due = t0 + self.released / rate
+            if self.released > self.taken:
+                next_due = min(next_due, t0 + self.taken / rate + self.starts.grace_s)
+            await asyncio.sleep(max(SCHEDULE_TICK_S, next_due - time.perf_counter()))
         self._wake_all()
 
     def _release_due(self, rate: float) -> None:
@@ -214,7 +261,8 @@ class Generator:
         self.idle.clear()
 
     def _dispatch(self) -> None:
-        """Wake idle workers, and start new ones up to the cap, for the released requests."""
+        """Wake idle workers for the released requests, and start new ones up to the cap as
+        `starts` allows."""
         backlog = self.released - self.taken
         while backlog > 0 and self.idle:
             waiter = self.idle.pop()
@@ -222,9 +270,11 @@ class Generator:
                 waiter.set_result(None)
                 backlog -= 1
         cap = self.config.concurrency + 1  # the scheduler itself is in `workers`
-        while backlog > 0 and len(self.workers) < cap:
-            self._spawn_worker(self._open_worker)
-            backlog -= 1
+        wanted = min(backlog, cap - len(self.workers))
+        if wanted > 0:
+            oldest_due = self.t0 + (self.released - backlog) / (self.config.rate or 1.0)
+            for _ in range(self.starts.allowed(wanted, oldest_due, time.perf_counter())):
+                self._spawn_worker(self._open_worker)
 
     async def _open_worker(self, slot: _Slot) -> None:
         """Take released requests in order; park when there is none.
