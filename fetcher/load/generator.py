@@ -21,6 +21,11 @@ SCHEDULE_TICK_S = 0.001
 # most START_PER_TICK of them per SCHEDULE_TICK_S: see WorkerStarts.
 START_GRACE_S = 0.001
 START_PER_TICK = 4
+# And no more workers than Little's law asks for at the target's quickest interval so far (the
+# rate times its mean latency then) times POOL_HEADROOM, but at least POOL_FLOOR (the closed
+# model's default connection count) and at most the cap (-c).
+POOL_HEADROOM = 4.0
+POOL_FLOOR = 64
 _CSV_BATCH = 4096
 # The latency series' interval; recorded values go into the histograms sooner, in batches of
 # FLUSH_BATCH, looked at every FLUSH_CHECK_S.
@@ -48,28 +53,42 @@ class WorkerStarts:
     and the loop must serve, made the next request dearer, the backlog grew, and the pool
     spiralled to its cap (2,000) with nearly every start late, at 90% of the closed model's
     rate. A busy worker frees within one service time and takes the next request itself, so a
-    new worker is started only for a request overdue by `grace_s`, and at most `per_tick` per
-    `tick_s`: a pool that is really too small (a slow target) still grows, by `per_tick /
-    tick_s` workers a second, up to the cap.
+    new worker is started only for a request overdue by `grace_s`, at most `per_tick` per
+    `tick_s`, and only while the pool is under what Little's law needs at the quickest service
+    time seen so far (`note_service`), with POOL_HEADROOM, or POOL_FLOOR. A generator short of
+    CPU then falls behind with the connections it has (the verdict says so) instead of
+    spiralling; a pool that is really too small for a slow target still grows, by `per_tick /
+    tick_s` workers a second, as far as that target's latency asks.
     """
 
-    __slots__ = ("grace_s", "per_tick", "started", "tick_s", "window")
+    __slots__ = ("grace_s", "per_tick", "pool", "rate", "service_s", "started", "tick_s", "window")
 
     def __init__(
         self,
+        rate: float,
         grace_s: float = START_GRACE_S,
         per_tick: int = START_PER_TICK,
         tick_s: float = SCHEDULE_TICK_S,
     ) -> None:
+        self.rate = rate
         self.grace_s = grace_s
         self.per_tick = per_tick
         self.tick_s = tick_s
         self.window = -math.inf
         self.started = 0
+        self.service_s = math.inf
+        self.pool = 2**62
 
-    def allowed(self, wanted: int, oldest_due: float, now: float) -> int:
-        """How many of `wanted` new workers to start at `now` for a backlog whose oldest
-        request was due at `oldest_due`; the caller starts that many."""
+    def note_service(self, mean_s: float) -> None:
+        """Take an interval's mean latency (send to answer): the pool is sized from the least."""
+        if 0.0 < mean_s < self.service_s:
+            self.service_s = mean_s
+            self.pool = max(POOL_FLOOR, math.ceil(self.rate * mean_s * POOL_HEADROOM))
+
+    def allowed(self, wanted: int, oldest_due: float, now: float, workers: int = 0) -> int:
+        """How many of `wanted` new workers to start at `now`, with `workers` running, for a
+        backlog whose oldest request was due at `oldest_due`; the caller starts that many."""
+        wanted = min(wanted, self.pool - workers)
         if wanted <= 0 or now - oldest_due < self.grace_s:
             return 0
         if now - self.window >= self.tick_s:
@@ -105,7 +124,7 @@ class Generator:
         self.workers: set[asyncio.Task[None]] = set()
         self.slots: dict[asyncio.Task[None], _Slot] = {}
         self.idle: list[asyncio.Future[None]] = []
-        self.starts = WorkerStarts()
+        self.starts = WorkerStarts(config.rate or 1.0)
         self.stopping = False
         self.interrupted = False
         self.halt = asyncio.Event()
@@ -219,7 +238,10 @@ class Generator:
         recorder = self.uncorrected
         recorder.absorb()
         count, total_us = self._marked
-        self.series.append((recorder.count - count, recorder.total_us - total_us))
+        responses, latency_us = recorder.count - count, recorder.total_us - total_us
+        self.series.append((responses, latency_us))
+        if responses:
+            self.starts.note_service(latency_us / responses / 1e6)
         self._marked = (recorder.count, recorder.total_us)
 
     async def _closed_worker(self, slot: _Slot) -> None:
@@ -273,7 +295,8 @@ class Generator:
         wanted = min(backlog, cap - len(self.workers))
         if wanted > 0:
             oldest_due = self.t0 + (self.released - backlog) / (self.config.rate or 1.0)
-            for _ in range(self.starts.allowed(wanted, oldest_due, time.perf_counter())):
+            running = len(self.workers) - 1
+            for _ in range(self.starts.allowed(wanted, oldest_due, time.perf_counter(), running)):
                 self._spawn_worker(self._open_worker)
 
     async def _open_worker(self, slot: _Slot) -> None:
