@@ -23,8 +23,9 @@ START_GRACE_S = 0.001
 START_PER_TICK = 4
 # And no more workers than Little's law asks for at the target's quickest interval so far (the
 # rate times its mean latency then) times POOL_HEADROOM, but at least POOL_FLOOR (the closed
-# model's default connection count) and at most the cap (-c).
-POOL_HEADROOM = 4.0
+# model's default connection count; all there is before the first interval is measured) and at
+# most the cap (-c).
+POOL_HEADROOM = 2.0
 POOL_FLOOR = 64
 _CSV_BATCH = 4096
 # The latency series' interval; recorded values go into the histograms sooner, in batches of
@@ -55,7 +56,10 @@ class WorkerStarts:
     rate. A busy worker frees within one service time and takes the next request itself, so a
     new worker is started only for a request overdue by `grace_s`, at most `per_tick` per
     `tick_s`, and only while the pool is under what Little's law needs at the quickest service
-    time seen so far (`note_service`), with POOL_HEADROOM, or POOL_FLOOR. A generator short of
+    time seen so far (`note_service`), with POOL_HEADROOM, or POOL_FLOOR (all there is until a
+    service time is measured: before, a pool grown on a backlog would measure its own queue and
+    size itself from that). Only the quickest interval counts, as a generator behind its
+    schedule measures its own queueing in the latency, not the target's. A generator short of
     CPU then falls behind with the connections it has (the verdict says so) instead of
     spiralling; a pool that is really too small for a slow target still grows, by `per_tick /
     tick_s` workers a second, as far as that target's latency asks.
@@ -77,7 +81,7 @@ class WorkerStarts:
         self.window = -math.inf
         self.started = 0
         self.service_s = math.inf
-        self.pool = 2**62
+        self.pool = POOL_FLOOR
 
     def note_service(self, mean_s: float) -> None:
         """Take an interval's mean latency (send to answer): the pool is sized from the least."""

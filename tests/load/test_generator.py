@@ -30,14 +30,21 @@ def test_at_most_per_tick_workers_start_in_one_tick_then_more_the_next() -> None
 
 
 def test_the_pool_is_held_to_littles_law_at_the_quickest_service_time() -> None:
-    """At 100,000/s and 1 ms answers 100 are in flight; with headroom 4 the pool stops at 400,
+    """At 100,000/s and 1 ms answers 100 are in flight; with headroom 2 the pool stops at 200,
     and a slower interval later does not raise it."""
     bound = starts(rate=100_000)
     bound.note_service(0.001)
     bound.note_service(0.050)
-    assert bound.allowed(10, oldest_due=0.0, now=1.0, workers=390) == 4
-    assert bound.allowed(10, oldest_due=0.0, now=1.01, workers=398) == 2
-    assert bound.allowed(10, oldest_due=0.0, now=1.02, workers=400) == 0
+    assert bound.allowed(10, oldest_due=0.0, now=1.0, workers=190) == 4
+    assert bound.allowed(10, oldest_due=0.0, now=1.01, workers=198) == 2
+    assert bound.allowed(10, oldest_due=0.0, now=1.02, workers=200) == 0
+
+
+def test_the_pool_stays_at_the_floor_until_a_service_time_is_measured() -> None:
+    """Before the first interval's latency is known, a backlog grows the pool to 64, no more."""
+    bound = starts(rate=100_000)
+    assert bound.allowed(10, oldest_due=0.0, now=1.0, workers=62) == 2
+    assert bound.allowed(10, oldest_due=0.0, now=1.01, workers=64) == 0
 
 
 def test_the_pool_never_bounds_below_the_floor() -> None:
