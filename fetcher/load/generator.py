@@ -449,6 +449,7 @@ class Generator:
             peak_in_flight=self.peak_in_flight,
             series=tuple(self.series),
             loop_name=type(asyncio.get_running_loop()).__module__.partition(".")[0],
+            pool=0 if closed else min(self.starts.pool, self.config.concurrency),
         )
 
 
