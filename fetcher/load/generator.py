@@ -17,6 +17,16 @@ from fetcher.policy.classify import classify
 PROGRESS_INTERVAL_S = 0.5
 # The open model's scheduler wakes at most this often and releases every request due by then.
 SCHEDULE_TICK_S = 0.001
+# The open model starts a new worker (a new connection) only for a request this overdue, and at
+# most START_PER_TICK of them per SCHEDULE_TICK_S: see WorkerStarts.
+START_GRACE_S = 0.001
+START_PER_TICK = 4
+# And no more workers than Little's law asks for at the target's quickest interval so far (the
+# rate times its mean latency then) times POOL_HEADROOM, but at least POOL_FLOOR (the closed
+# model's default connection count; all there is before the first interval is measured) and at
+# most the cap (-c).
+POOL_HEADROOM = 2.0
+POOL_FLOOR = 64
 _CSV_BATCH = 4096
 # The latency series' interval; recorded values go into the histograms sooner, in batches of
 # FLUSH_BATCH, looked at every FLUSH_CHECK_S.
@@ -33,6 +43,63 @@ class _Slot:
     def __init__(self) -> None:
         self.sent = 0.0
         self.expired = False
+
+
+class WorkerStarts:
+    """How many new workers the open model may start now: a bound on its growth.
+
+    Each open-model worker holds a connection. Starting one for every request released while
+    all were busy made a generator that fell a little behind (a pause of the loop, a busy core)
+    open hundreds of connections at once: each connect, and each extra connection the target
+    and the loop must serve, made the next request dearer, the backlog grew, and the pool
+    spiralled to its cap (2,000) with nearly every start late, at 90% of the closed model's
+    rate. A busy worker frees within one service time and takes the next request itself, so a
+    new worker is started only for a request overdue by `grace_s`, at most `per_tick` per
+    `tick_s`, and only while the pool is under what Little's law needs at the quickest service
+    time seen so far (`note_service`), with POOL_HEADROOM, or POOL_FLOOR (all there is until a
+    service time is measured: before, a pool grown on a backlog would measure its own queue and
+    size itself from that). Only the quickest interval counts, as a generator behind its
+    schedule measures its own queueing in the latency, not the target's. A generator short of
+    CPU then falls behind with the connections it has (the verdict says so) instead of
+    spiralling; a pool that is really too small for a slow target still grows, by `per_tick /
+    tick_s` workers a second, as far as that target's latency asks.
+    """
+
+    __slots__ = ("grace_s", "per_tick", "pool", "rate", "service_s", "started", "tick_s", "window")
+
+    def __init__(
+        self,
+        rate: float,
+        grace_s: float = START_GRACE_S,
+        per_tick: int = START_PER_TICK,
+        tick_s: float = SCHEDULE_TICK_S,
+    ) -> None:
+        self.rate = rate
+        self.grace_s = grace_s
+        self.per_tick = per_tick
+        self.tick_s = tick_s
+        self.window = -math.inf
+        self.started = 0
+        self.service_s = math.inf
+        self.pool = POOL_FLOOR
+
+    def note_service(self, mean_s: float) -> None:
+        """Take an interval's mean latency (send to answer): the pool is sized from the least."""
+        if 0.0 < mean_s < self.service_s:
+            self.service_s = mean_s
+            self.pool = max(POOL_FLOOR, math.ceil(self.rate * mean_s * POOL_HEADROOM))
+
+    def allowed(self, wanted: int, oldest_due: float, now: float, workers: int = 0) -> int:
+        """How many of `wanted` new workers to start at `now`, with `workers` running, for a
+        backlog whose oldest request was due at `oldest_due`; the caller starts that many."""
+        wanted = min(wanted, self.pool - workers)
+        if wanted <= 0 or now - oldest_due < self.grace_s:
+            return 0
+        if now - self.window >= self.tick_s:
+            self.window, self.started = now, 0
+        count = min(wanted, self.per_tick - self.started)
+        self.started += count
+        return count
 
 
 def _uncancel() -> None:
@@ -61,6 +128,7 @@ class Generator:
         self.workers: set[asyncio.Task[None]] = set()
         self.slots: dict[asyncio.Task[None], _Slot] = {}
         self.idle: list[asyncio.Future[None]] = []
+        self.starts = WorkerStarts(config.rate or 1.0)
         self.stopping = False
         self.interrupted = False
         self.halt = asyncio.Event()
@@ -174,7 +242,10 @@ class Generator:
         recorder = self.uncorrected
         recorder.absorb()
         count, total_us = self._marked
-        self.series.append((recorder.count - count, recorder.total_us - total_us))
+        responses, latency_us = recorder.count - count, recorder.total_us - total_us
+        self.series.append((responses, latency_us))
+        if responses:
+            self.starts.note_service(latency_us / responses / 1e6)
         self._marked = (recorder.count, recorder.total_us)
 
     async def _closed_worker(self, slot: _Slot) -> None:
@@ -194,10 +265,12 @@ class Generator:
             self._release_due(rate)
             if self.released > self.taken:
                 self._dispatch()
-            # Never less than a tick: shorter sleeps would spin the loop at high rates.
-            await asyncio.sleep(
-                max(SCHEDULE_TICK_S, t0 + self.released / rate - time.perf_counter())
-            )
+            # Never less than a tick: shorter sleeps would spin the loop at high rates. A
+            # backlog left waiting for a worker is looked at again after a tick.
+            next_due = t0 + self.released / rate
+            if self.released > self.taken:
+                next_due = min(next_due, t0 + self.taken / rate + self.starts.grace_s)
+            await asyncio.sleep(max(SCHEDULE_TICK_S, next_due - time.perf_counter()))
         self._wake_all()
 
     def _release_due(self, rate: float) -> None:
@@ -214,7 +287,8 @@ class Generator:
         self.idle.clear()
 
     def _dispatch(self) -> None:
-        """Wake idle workers, and start new ones up to the cap, for the released requests."""
+        """Wake idle workers for the released requests, and start new ones up to the cap as
+        `starts` allows."""
         backlog = self.released - self.taken
         while backlog > 0 and self.idle:
             waiter = self.idle.pop()
@@ -222,9 +296,12 @@ class Generator:
                 waiter.set_result(None)
                 backlog -= 1
         cap = self.config.concurrency + 1  # the scheduler itself is in `workers`
-        while backlog > 0 and len(self.workers) < cap:
-            self._spawn_worker(self._open_worker)
-            backlog -= 1
+        wanted = min(backlog, cap - len(self.workers))
+        if wanted > 0:
+            oldest_due = self.t0 + (self.released - backlog) / (self.config.rate or 1.0)
+            running = len(self.workers) - 1
+            for _ in range(self.starts.allowed(wanted, oldest_due, time.perf_counter(), running)):
+                self._spawn_worker(self._open_worker)
 
     async def _open_worker(self, slot: _Slot) -> None:
         """Take released requests in order; park when there is none.
@@ -372,6 +449,7 @@ class Generator:
             peak_in_flight=self.peak_in_flight,
             series=tuple(self.series),
             loop_name=type(asyncio.get_running_loop()).__module__.partition(".")[0],
+            pool=0 if closed else min(self.starts.pool, self.config.concurrency),
         )
 
 

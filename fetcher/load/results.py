@@ -117,6 +117,8 @@ class GeneratorResult:
     series: tuple[tuple[int, int], ...] = ()
     # The event loop it ran on: `uvloop` or `asyncio`.
     loop_name: str = "asyncio"
+    # The open model's bound on its workers (connections) at the end, under the cap; 0: none.
+    pool: int = 0
 
 
 @dataclass(frozen=True)
@@ -148,6 +150,7 @@ class LoadResult:
     per_process_s: tuple[float, ...] = ()
     # On a Dask cluster (`--dask`): the host each generator ran on; empty otherwise.
     hosts: tuple[str, ...] = ()
+    pool: int = 0
 
     @property
     def requests_per_s(self) -> float:
@@ -190,6 +193,7 @@ def merge(config: LoadConfig, parts: list[GeneratorResult]) -> LoadResult:
         peak_in_flight=sum(p.peak_in_flight for p in parts),
         series=_merged_series([p.series for p in parts]),
         loop_name=parts[0].loop_name if parts else "asyncio",
+        pool=sum(p.pool for p in parts),
     )
 
 

@@ -69,6 +69,8 @@ def verdict(result: LoadResult, interval_s: float, load_per_core: float | None =
             f"average {load_per_core:.1f} per core). Run it on a quieter machine."
         )
         return Verdict(False, "machine", text)
+    if 0 < result.pool < config.concurrency and result.peak_in_flight >= result.pool:
+        return Verdict(False, "pool", _pool(result, shortfall, first_ms, last_ms))
     answered = result.requests / result.duration_s if result.duration_s > 0 else 0.0
     text = (
         f"target not reached ({shortfall}): limited by the target: its latency went from "
@@ -90,6 +92,17 @@ def _closed(result: LoadResult, cpu: float) -> Verdict:
         "press harder."
     )
     return Verdict(None, "target", text)
+
+
+def _pool(result: LoadResult, shortfall: str, first_ms: float, last_ms: float) -> str:
+    """The open model's pool was full: latency rose past what it was sized for."""
+    return (
+        f"target not reached ({shortfall}): all {result.pool:,} connections of the open model's "
+        f"pool were waiting on answers, whose latency went from {first_ms:,.1f} ms to "
+        f"{last_ms:,.1f} ms; the pool is twice what the rate needs at the quickest latency "
+        "seen (opening more when behind makes every request dearer), so the target or this "
+        "machine could not keep up. Try a lower --rate."
+    )
 
 
 def _cpu(cpu: float) -> str:

@@ -73,6 +73,19 @@ def test_a_target_whose_latency_rose_is_named() -> None:
     assert "latency went from 2.0 ms to 400.0 ms" in judged.text and "lower --rate" in judged.text
 
 
+def test_a_full_open_model_pool_under_the_cap_is_named_with_its_size() -> None:
+    """The pool stopped at 64 connections, far under -c 2000, all busy as latency rose: it is
+    named, not the target alone; with a connection free the target is."""
+    rising = ((500, 500 * 2000),) * 3 + ((300, 300 * 100_000),) * 6 + ((100, 100 * 400_000),) * 3
+    figures = {"sent": 2000, "late_starts": 800, "series": rising, "pool": 64}
+    judged = verdict(run(concurrency=2000, peak_in_flight=64, **figures), INTERVAL_S)
+    assert judged.limited_by == "pool"
+    assert "all 64 connections of the open model's pool" in judged.text
+    assert "from 2.0 ms to 400.0 ms" in judged.text and "lower --rate" in judged.text
+    free = verdict(run(concurrency=2000, peak_in_flight=63, **figures), INTERVAL_S)
+    assert free.limited_by == "target"
+
+
 def test_late_starts_with_nothing_else_to_blame_point_at_a_busy_machine() -> None:
     """Steady target, idle generator, free slots, yet late: other programs held the cores."""
     figures = {"sent": 2990, "late_starts": 120}
