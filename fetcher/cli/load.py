@@ -47,7 +47,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="C",
         help="closed model: connections, each sending when the last answered "
         f"(default {DEFAULT_CONCURRENCY}); open model: cap on requests in flight "
-        f"(default {DEFAULT_OPEN_CONCURRENCY})",
+        f"(default {DEFAULT_OPEN_CONCURRENCY}; under it, connections open only as requests fall "
+        "overdue, up to rate x the fastest latency seen x 2)",
     )
     load.add_argument(
         "-r",
