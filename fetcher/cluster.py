@@ -153,8 +153,10 @@ def _remote_client(distributed: Any, address: str) -> Iterator[Client]:
 class StopSignal:
     """On a worker: `is_set()` turns true once the client sets the Dask Event `name`.
 
-    A thread waits on the Event (a scheduler round trip every STOP_POLL_S), so the event loop
-    that asks never blocks on the network. A lost connection to the client counts as a stop.
+    A thread asks the scheduler every STOP_POLL_S, so the event loop that asks never blocks on
+    the network. It asks rather than waits: a wait still pending in the scheduler when the
+    cluster closes is logged there as an error, with a traceback, at the end of a good run. A
+    lost connection to the client counts as a stop.
     """
 
     def __init__(self, name: str) -> None:
@@ -166,9 +168,9 @@ class StopSignal:
         self._thread.start()
 
     def _watch(self) -> None:
-        while not self._done.is_set():
+        while not self._done.wait(STOP_POLL_S):
             try:
-                if self._event.wait(timeout=STOP_POLL_S):
+                if self._event.is_set():
                     self._set.set()
                     return
             except Exception:  # the scheduler went away: stop, as a Ctrl-C would

@@ -264,6 +264,8 @@ def test_fetch_writes_one_line_per_url_and_resume_fills_the_rest(
     flags = ["--strategy", "dask", "--processes", "2", "--quiet"]
     done = run_fetcher("fetch", str(urls_file), *flags, "--out", str(out), env=env)
     assert done.returncode == 0, done.stderr
+    # The summary and nothing else: no log line or traceback from the cluster as it closes.
+    assert len(done.stderr.splitlines()) == 1 and "results in" in done.stderr, done.stderr
     records = [json.loads(line) for line in out.read_text().splitlines()]
     assert sorted(r["index"] for r in records) == list(range(120))
     assert all(r["status"] == 200 and r["error"] is None for r in records)
