@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
+import psutil
 import pytest
 
 from fetcher import FetchConfig, FetchResult
@@ -73,6 +74,19 @@ def assert_one_per_url(results: Sequence[FetchResult], urls: Sequence[str]) -> N
     """Exactly one result per input URL: indices complete, none doubled, URLs matched."""
     assert sorted(r.index for r in results) == list(range(len(urls)))
     assert all(r.url == urls[r.index] for r in results)
+
+
+# Ctrl-C, what CI runners, systemd, Docker and Kubernetes send, and a closed terminal's hang-up,
+# with the exit status each must give: 128 + the signal's number.
+STOPS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
+
+
+def assert_all_gone(processes: list[psutil.Process], timeout_s: float = 5.0) -> None:
+    """None of the processes is still running (a moment is allowed for them to exit)."""
+    _, alive = psutil.wait_procs(processes, timeout=timeout_s)
+    for each in alive:
+        each.kill()
+    assert alive == []
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout_s: float = WAIT_S) -> None:

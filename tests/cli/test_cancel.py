@@ -14,7 +14,15 @@ import pytest
 
 from fetcher.strategies import STRATEGIES
 from mock_server import MockServer
-from tests.conftest import ALL_STRATEGIES, FETCHER, WAIT_S, start, wait_until
+from tests.conftest import (
+    ALL_STRATEGIES,
+    FETCHER,
+    STOPS,
+    WAIT_S,
+    assert_all_gone,
+    start,
+    wait_until,
+)
 
 FETCH = [*FETCHER, "fetch", "--quiet"]
 # Strategies that start worker processes of their own.
@@ -76,18 +84,6 @@ def importing_http_stack(worker: psutil.Process) -> bool:
         return any("/_ssl." in region.path for region in worker.memory_maps())
     except psutil.Error:
         return False
-
-
-def assert_all_gone(processes: list[psutil.Process]) -> None:
-    """None of the processes is still running (a moment is allowed for them to exit)."""
-    _, alive = psutil.wait_procs(processes, timeout=5)
-    for each in alive:
-        each.kill()
-    assert alive == []
-
-
-# Ctrl-C, what CI runners, systemd, Docker and Kubernetes send, and a closed terminal's hang-up.
-STOPS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
 
 
 @pytest.mark.parametrize(("signum", "code"), STOPS, ids=lambda v: getattr(v, "name", str(v)))

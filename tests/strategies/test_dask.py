@@ -24,7 +24,9 @@ from fetcher.strategies import on_dask
 from mock_server import MockServer
 from tests.conftest import (
     FETCHER,
+    STOPS,
     WAIT_S,
+    assert_all_gone,
     assert_one_per_url,
     closed_port,
     dask_cluster,
@@ -156,18 +158,6 @@ def start_half_hung_run(
     return process, out, family
 
 
-def assert_all_gone(family: list[psutil.Process]) -> None:
-    """Every process of the run has exited (a few seconds allowed)."""
-    _, alive = psutil.wait_procs(family, timeout=10)
-    for each in alive:
-        each.kill()
-    assert alive == []
-
-
-# Ctrl-C, and what CI runners, systemd, Docker and Kubernetes send, and a closed terminal.
-STOPS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
-
-
 @pytest.mark.parametrize(("signum", "code"), STOPS, ids=lambda v: getattr(v, "name", str(v)))
 def test_a_stop_signal_keeps_every_finished_result_and_exits_128_plus_it(
     fresh_server: MockServer, tmp_path: Path, signum: signal.Signals, code: int
@@ -187,7 +177,7 @@ def test_a_stop_signal_keeps_every_finished_result_and_exits_128_plus_it(
     )
     assert indices == list(range(30)) + list(range(30, 60, 2))
     assert "interrupted" in stderr
-    assert_all_gone(family)
+    assert_all_gone(family, timeout_s=10)
 
 
 def test_the_cluster_exits_when_fetcher_is_killed(fresh_server: MockServer, tmp_path: Path) -> None:
@@ -196,7 +186,7 @@ def test_the_cluster_exits_when_fetcher_is_killed(fresh_server: MockServer, tmp_
     process, _, family = start_half_hung_run(fresh_server, tmp_path)
     process.kill()
     process.communicate(timeout=WAIT_S)
-    assert_all_gone(family)
+    assert_all_gone(family, timeout_s=10)
 
 
 def test_ctrl_c_while_the_cluster_starts_prints_no_traceback(
