@@ -10,6 +10,7 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,22 +22,18 @@ STDIN = "-"
 def read_urls(path: str | Path) -> list[str]:
     """Every URL in the file; a UrlFileError names the file, line and text of a bad one."""
     name = _name(path)
-    try:
+    with _reading(name):
         if str(path) == STDIN:
             return parse_urls(sys.stdin, name)
         with open(path, encoding="utf-8") as lines:
             return parse_urls(lines, name)
-    except OSError as error:
-        raise UrlFileError(f"cannot read URL file {name}: {error.strerror or error}") from None
-    except UnicodeDecodeError:
-        raise UrlFileError(f"URL file {name} is not UTF-8 text") from None
 
 
 def parse_urls(lines: Iterable[str], name: str = "<urls>") -> list[str]:
     """The URLs in `lines`; validation happens here, before any request is made."""
     urls = list(iter_urls(lines, name))
     if not urls:
-        raise UrlFileError(f"URL file {name} has no URLs (only blank lines and # comments)")
+        raise _no_urls(name)
     return urls
 
 
@@ -83,18 +80,12 @@ class UrlFile:
         self.name = _name(path)
         self._path = str(path)
         self._spooled = False
-        try:
+        with _reading(self.name):
             if str(path) == STDIN:
                 self._path, self._spooled = _spool_stdin(), True
             self._count = sum(1 for _ in self)
-        except OSError as error:
-            reason = error.strerror or error
-            raise UrlFileError(f"cannot read URL file {self.name}: {reason}") from None
-        except UnicodeDecodeError:
-            raise UrlFileError(f"URL file {self.name} is not UTF-8 text") from None
         if not self._count:
-            message = f"URL file {self.name} has no URLs (only blank lines and # comments)"
-            raise UrlFileError(message)
+            raise _no_urls(self.name)
 
     def __len__(self) -> int:
         return self._count
@@ -129,3 +120,18 @@ def _spool_stdin() -> str:
 
 def _name(path: str | Path) -> str:
     return "<stdin>" if str(path) == STDIN else str(path)
+
+
+@contextmanager
+def _reading(name: str) -> Iterator[None]:
+    """Turn a file that cannot be read, or is not UTF-8, into a UrlFileError naming it."""
+    try:
+        yield
+    except OSError as error:
+        raise UrlFileError(f"cannot read URL file {name}: {error.strerror or error}") from None
+    except UnicodeDecodeError:
+        raise UrlFileError(f"URL file {name} is not UTF-8 text") from None
+
+
+def _no_urls(name: str) -> UrlFileError:
+    return UrlFileError(f"URL file {name} has no URLs (only blank lines and # comments)")
