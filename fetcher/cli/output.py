@@ -23,6 +23,8 @@ from fetcher.models import FetchResult
 
 FLUSH_LINES = 1000
 FLUSH_S = 0.2
+# One encoder for every line: json.dumps with any option builds a new one per call.
+_encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
 class OutputFailed(Exception):
@@ -81,7 +83,7 @@ class ResultsWriter:
         """Record one result; raises OutputFailed or OutputClosed when the output is gone."""
         if self._failure is not None:
             raise self._failure
-        line = json.dumps(result.to_json(), separators=(",", ":")).encode() + b"\n"
+        line = _encode(result.to_json()).encode() + b"\n"
         self.count += 1
         if result.ok:
             self.ok += 1
