@@ -25,13 +25,8 @@ OK = 0
 FAILED = 1
 USAGE = 2
 INTERRUPTED = 128 + signal.SIGINT
-HANGUP = 128 + signal.SIGHUP
-TERMINATED = 128 + signal.SIGTERM
 BROKEN_PIPE = 128 + signal.SIGPIPE
-
-# What CI runners, systemd, Docker and Kubernetes send to stop a job, or a closed terminal:
-# each stops a run exactly as Ctrl-C does.
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# SIGTERM and SIGHUP give 128 + their number too (`interrupted`): 143 and 129.
 
 
 class Stopped(KeyboardInterrupt):
