@@ -83,9 +83,10 @@ def fetch(
     writer: ResultsWriter,
 ) -> int:
     """Run the batch into `writer`; the exit status, after the summary or the one-line error."""
+    from fetcher.loop import loop_name
     from fetcher.render.console import progress_bars, stderr_console
     from fetcher.render.fetch import fetch_summary
-    from fetcher.strategies.base import clock, loop_name
+    from fetcher.strategies.base import clock
 
     t0 = clock()
     code = exits.OK

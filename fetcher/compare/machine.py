@@ -36,7 +36,7 @@ class Conditions:
 
 def conditions(latency_s: float | None, cpu_ms: float, processes: int, repeat: int) -> Conditions:
     """The conditions of a comparison about to run on this machine."""
-    from fetcher.strategies.base import loop_name
+    from fetcher.loop import loop_name
 
     info = interpreter_info()
     load = os.getloadavg()[0] / info.cpu_count if hasattr(os, "getloadavg") else None

@@ -18,8 +18,9 @@ from typing import Any
 from fetcher import cluster
 from fetcher.errors import FetcherError
 from fetcher.load.config import LoadConfig
-from fetcher.load.processes import _generate, _run_loop, _Signals, share
+from fetcher.load.processes import _generate, _Signals, share
 from fetcher.load.results import GeneratorResult, LoadResult, merge
+from fetcher.loop import run_loop
 
 FEATURE = "fetcher load --dask"
 # After a stop, how long the generators get to drain and report before they are cancelled.
@@ -95,7 +96,7 @@ def generate_on_worker(config: LoadConfig, index: int, stop_name: str) -> Worker
     stop = cluster.StopSignal(stop_name)
     try:
         signals = _Signals(stop=stop, go=_Go())
-        part = _run_loop(_generate(config, index, None, signals), config.use_uvloop)
+        part = run_loop(_generate(config, index, None, signals), config.use_uvloop)
     finally:
         stop.close()
     return WorkerPart(host=socket.gethostname(), part=part)

@@ -11,7 +11,7 @@ import multiprocessing
 import queue as queue_module
 import signal
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -21,6 +21,7 @@ from fetcher.load.config import LoadConfig
 from fetcher.load.csv_rows import RequestCsv
 from fetcher.load.generator import Generator
 from fetcher.load.results import GeneratorResult, LoadResult, Progress, combine, merge
+from fetcher.loop import run_loop
 from fetcher.orphans import watch_parent
 
 # A generator process that has not said it is ready within this long is taken as failed.
@@ -42,19 +43,7 @@ def _received_signal(signum: int) -> None:
 
 def run_one(config: LoadConfig, on_progress: Callable[[Progress], None] | None) -> GeneratorResult:
     """One generator on this process's event loop; Ctrl-C stops it."""
-    return _run_loop(_generate(config, 0, on_progress, _Signals()), config.use_uvloop)
-
-
-def _run_loop(coro: Coroutine[Any, Any, GeneratorResult], use_uvloop: bool) -> GeneratorResult:
-    """Run on uvloop when it is installed and wanted, else on asyncio's loop."""
-    if use_uvloop:
-        try:
-            import uvloop
-        except ImportError:
-            pass
-        else:
-            return uvloop.run(coro)
-    return asyncio.run(coro)
+    return run_loop(_generate(config, 0, on_progress, _Signals()), config.use_uvloop)
 
 
 @dataclass
@@ -179,7 +168,7 @@ def _child(config: LoadConfig, index: int, queue: Any, stop: Any, go: Any, progr
 
     signals = _Signals(stop=stop, go=go, ready=lambda: queue.put(("ready", index, None)))
     try:
-        part = _run_loop(
+        part = run_loop(
             _generate(config, index, report if progress else None, signals), config.use_uvloop
         )
     except Exception as exc:  # sent to the parent, which raises it there

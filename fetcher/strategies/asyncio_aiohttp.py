@@ -18,13 +18,14 @@ from typing import Any
 import aiohttp
 
 from fetcher.config import FetchConfig
+from fetcher.loop import run_loop
 from fetcher.models import FetchResult, OnResult
 from fetcher.policy import retry
 from fetcher.policy.classify import BodyTooLargeError
 from fetcher.policy.limits import AsyncThrottle
 from fetcher.policy.tls import client_context
 from fetcher.strategies import cpu
-from fetcher.strategies.base import Job, clock, run_loop
+from fetcher.strategies.base import Job, clock
 
 CHUNK_BYTES = 64 * 1024
 

@@ -21,13 +21,14 @@ from collections.abc import Collection, Iterator
 import httpx
 
 from fetcher.config import FetchConfig
+from fetcher.loop import run_loop
 from fetcher.models import FetchResult, OnResult
 from fetcher.policy import retry
 from fetcher.policy.classify import BodyTooLargeError
 from fetcher.policy.limits import AsyncThrottle
 from fetcher.policy.tls import client_context
 from fetcher.strategies import cpu
-from fetcher.strategies.base import Job, clock, run_loop
+from fetcher.strategies.base import Job, clock
 
 if sys.version_info >= (3, 11):
     from asyncio import timeout as total_timeout

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
-import importlib.util
 import time
-from collections.abc import Coroutine
-from typing import Any, TypeVar
 
 from fetcher.models import ErrorKind, FetchResult
 from fetcher.policy.classify import classify, tls_detail, tls_failure
@@ -14,23 +10,6 @@ from fetcher.policy.classify import classify, tls_detail, tls_failure
 # One clock for the whole batch. perf_counter is system-wide on Linux, macOS and Windows, so
 # times taken in worker processes line up with the parent's.
 clock = time.perf_counter
-
-T = TypeVar("T")
-
-
-def loop_name() -> str:
-    """The event loop `run_loop` runs on: `uvloop` when it is installed, else `asyncio`."""
-    return "uvloop" if importlib.util.find_spec("uvloop") is not None else "asyncio"
-
-
-def run_loop(coro: Coroutine[Any, Any, T]) -> T:
-    """Run `coro` on a new event loop: uvloop's when it is installed (about a third less CPU
-    per request than asyncio's own loop), else asyncio's."""
-    if loop_name() == "uvloop":
-        import uvloop
-
-        return uvloop.run(coro)
-    return asyncio.run(coro)
 
 
 class Job:

@@ -20,11 +20,12 @@ from multiprocessing.connection import Connection, wait
 from multiprocessing.process import BaseProcess
 
 from fetcher.config import FetchConfig
+from fetcher.loop import run_loop
 from fetcher.models import FetchResult, OnResult
 from fetcher.orphans import watch_parent
 from fetcher.policy import limits
 from fetcher.strategies import asyncio_aiohttp
-from fetcher.strategies.base import clock, run_loop, worker_died
+from fetcher.strategies.base import clock, worker_died
 from fetcher.strategies.spawn import sigint_held
 
 DIED = "the hybrid worker process ended before answering"
