@@ -23,10 +23,8 @@ async def open_client(config: LoadConfig, connections: int) -> AsyncIterator[Sen
         from fetcher.load.fast import fast_client
 
         pipelined = -(-connections // config.pipeline)  # each connection carries `pipeline`
-        # Loading a CA bundle costs ~0.2 s of CPU: only when there is an https target to verify.
-        https = any(url.startswith("https:") for url in config.urls)
-        tls = client_context(config.tls) if https else None
-        async with fast_client(pipelined, config.pipeline, tls) as send:
+        tls = config.tls
+        async with fast_client(pipelined, config.pipeline, lambda: client_context(tls)) as send:
             yield send
     elif config.client == "httpx":
         async with _httpx_client(config, connections) as send:

@@ -23,10 +23,11 @@ before its answer, `httptools.HttpParserError` for an answer that does not parse
 from __future__ import annotations
 
 import asyncio
+import functools
 import http.client
 import ssl
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 from urllib.parse import urlsplit
@@ -34,6 +35,8 @@ from urllib.parse import urlsplit
 import httptools
 
 USER_AGENT = "fetcher-load"
+# Makes the run's SSL context, called on the first https connection.
+TlsContext = Callable[[], ssl.SSLContext]
 # Connections being opened at once, at most. When the target stalls, the open model keeps
 # sending and would open a connection for every request due meanwhile: hundreds of connects at
 # once overflow the server's listen backlog, and its SYNs are retried a second later. Requests
@@ -161,12 +164,12 @@ class _Connection(asyncio.Protocol):
 class FastClient:
     """A pool of at most `connections` keep-alive connections behind `send(target)`."""
 
-    def __init__(
-        self, connections: int, pipeline: int = 1, tls: ssl.SSLContext | None = None
-    ) -> None:
+    def __init__(self, connections: int, pipeline: int, tls: TlsContext) -> None:
         self.connections = connections
         self.pipeline = pipeline
-        self.tls = tls
+        # Made on the first https connection: loading a CA bundle costs ~0.2 s of CPU, which a
+        # run of plain-http targets need not pay.
+        self.tls = functools.cache(tls)
         self.loop = asyncio.get_running_loop()
         self.ready: dict[tuple[bool, str, int], deque[_Connection]] = {}
         self.opened: set[_Connection] = set()
@@ -216,7 +219,7 @@ class FastClient:
                 lambda: _Connection(self, target.origin),
                 target.host,
                 target.port,
-                ssl=self.tls if target.tls else None,
+                ssl=self.tls() if target.tls else None,
                 server_hostname=target.host if target.tls else None,
             )
         finally:
@@ -268,9 +271,7 @@ class FastClient:
 
 
 @asynccontextmanager
-async def fast_client(
-    connections: int, pipeline: int, tls: ssl.SSLContext | None
-) -> AsyncIterator[Any]:
+async def fast_client(connections: int, pipeline: int, tls: TlsContext) -> AsyncIterator[Any]:
     """The fast client's `send`, its connections closed at the end."""
     client = FastClient(connections, pipeline, tls)
     try:

@@ -103,3 +103,12 @@ def test_load_trusts_the_ca_bundle_and_reports_refusals(tls_server: MockServer) 
         refused = run_fetcher(*args, env=clean_env())
         assert refused.returncode == 1
         assert "no request got a response (20 tls_certificate)" in refused.stderr
+
+
+def test_load_reads_the_scheme_in_any_case(tls_server: MockServer) -> None:
+    """HTTPS:// is https: the fast client speaks TLS to it, as it does for https://."""
+    assert tls_server.ca_path is not None
+    url = tls_server.url_for("/items/1").replace("https://", "HTTPS://")
+    done = run_fetcher("load", url, "--requests", "5", "-c", "1", "--ca-bundle", tls_server.ca_path)
+    assert done.returncode == 0, done.stderr
+    assert "5 (100.00%)" in done.stdout
