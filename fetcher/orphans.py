@@ -12,10 +12,22 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 import time
 
 PARENT_POLL_S = 0.5
+# What stops a run: Ctrl-C, SIGTERM from CI, systemd, Docker; SIGHUP, a closed terminal. The
+# parent decides; its workers never act on them themselves.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def become_worker() -> None:
+    """In a multiprocessing child: leave the stop signals to the parent (a terminal's Ctrl-C
+    reaches the whole process group), and end when the parent is gone."""
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, signal.SIG_IGN)
+    watch_parent()
 
 
 def watch_parent() -> None:

@@ -22,12 +22,10 @@ from fetcher.load.csv_rows import RequestCsv
 from fetcher.load.generator import Generator
 from fetcher.load.results import GeneratorResult, LoadResult, Progress, combine, merge
 from fetcher.loop import run_loop
-from fetcher.orphans import watch_parent
+from fetcher.orphans import STOP_SIGNALS, become_worker
 
 # A generator process that has not said it is ready within this long is taken as failed.
 STARTUP_TIMEOUT_S = 60.0
-# Each stops the run as Ctrl-C does (SIGTERM from CI, systemd, Docker; SIGHUP, a closed terminal).
-STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 # The signals that stopped runs in this process, latest last.
 _received: list[int] = []
 
@@ -159,9 +157,7 @@ def run_processes(config: LoadConfig, on_progress: Callable[[Progress], None] | 
 
 def _child(config: LoadConfig, index: int, queue: Any, stop: Any, go: Any, progress: bool) -> None:
     """A generator process: its terminal's Ctrl-C is left to the parent, which sets `stop`."""
-    for signum in STOP_SIGNALS:
-        signal.signal(signum, signal.SIG_IGN)
-    watch_parent()
+    become_worker()
 
     def report(snapshot: Progress) -> None:
         queue.put(("progress", index, snapshot))

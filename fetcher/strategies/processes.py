@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-import signal
 from collections.abc import Collection
 from concurrent.futures import ProcessPoolExecutor
 
@@ -19,12 +18,12 @@ import requests
 
 from fetcher.config import FetchConfig
 from fetcher.models import FetchResult, OnResult
-from fetcher.orphans import watch_parent
+from fetcher.orphans import become_worker
 from fetcher.policy.limits import Throttle, share
 from fetcher.strategies.base import Job, clock
 from fetcher.strategies.pool import run_windowed
 from fetcher.strategies.requests_http import fetch_one, new_session
-from fetcher.strategies.spawn import HELD_SIGNALS, sigint_held
+from fetcher.strategies.spawn import sigint_held
 
 WINDOW_PER_WORKER = 2
 
@@ -77,10 +76,7 @@ def _start_worker(config: FetchConfig, t0: float) -> None:
     """Open this process's Session (and SSL context: one cannot be pickled) once; every URL it
     gets reuses it."""
     global _session, _config, _throttle, _t0
-    # Ctrl-C in a terminal reaches the whole process group; the parent decides what stops.
-    for signum in HELD_SIGNALS:
-        signal.signal(signum, signal.SIG_IGN)
-    watch_parent()
+    become_worker()
     _session, _config, _throttle, _t0 = new_session(config), config, Throttle(config.limits), t0
 
 

@@ -23,8 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from multiprocessing import resource_tracker
 
-# The signals that stop a run in the parent; workers never act on them themselves.
-HELD_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+from fetcher.orphans import STOP_SIGNALS
 
 
 @contextmanager
@@ -43,7 +42,7 @@ def sigint_held() -> Iterator[None]:
     # multiprocessing's resource tracker blocks and then unblocks SIGINT itself when it starts,
     # which would undo this mask half-way: start it first.
     resource_tracker.ensure_running()
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, HELD_SIGNALS)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     try:
         yield
     finally:
