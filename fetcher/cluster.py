@@ -15,7 +15,7 @@ import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -148,6 +148,15 @@ def _remote_client(distributed: Any, address: str) -> Iterator[Client]:
         ) from None
     with client:
         yield client
+
+
+def wait_done(futures: Iterable[Any], timeout_s: float) -> None:
+    """Wait until every future is done, at most `timeout_s`; a second Ctrl-C ends the wait
+    too (a plain sleep loop, which a signal interrupts, where a client's wait may not be)."""
+    futures = list(futures)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline and not all(future.done() for future in futures):
+        time.sleep(0.02)
 
 
 class StopSignal:

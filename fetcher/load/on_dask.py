@@ -10,6 +10,7 @@ poll; they stop as they would on their own Ctrl-C, and their partial results are
 
 from __future__ import annotations
 
+import signal
 import socket
 import uuid
 from dataclasses import dataclass, replace
@@ -18,7 +19,7 @@ from typing import Any
 from fetcher import cluster
 from fetcher.errors import FetcherError
 from fetcher.load.config import LoadConfig
-from fetcher.load.processes import _generate, _Signals, share
+from fetcher.load.processes import _generate, _received_signal, _Signals, share
 from fetcher.load.results import GeneratorResult, LoadResult, merge
 from fetcher.loop import run_loop
 
@@ -62,11 +63,13 @@ def run_dask(config: LoadConfig, address: str | None) -> LoadResult:
         interrupted = False
         try:
             parts: list[WorkerPart] = client.gather(futures)
-        except KeyboardInterrupt:
+        except KeyboardInterrupt as stopped:
             # The generators stop as on their own Ctrl-C and hand back what they measured.
+            _received_signal(getattr(stopped, "signum", signal.SIGINT))
             stop.set()
             interrupted = True
-            parts = list(client.gather(futures, errors="skip", timeout=STOP_GRACE_S))
+            cluster.wait_done(futures, STOP_GRACE_S)
+            parts = [future.result() for future in futures if future.status == "finished"]
             if not parts:
                 raise
         finally:

@@ -130,13 +130,10 @@ def _run_on(
         # Running chunks stop and hand back the requests they finished; a second Ctrl-C, or
         # STOP_GRACE_S, ends the wait.
         distributed.Event(stop_name, client=client).set()
-        deadline = time.monotonic() + STOP_GRACE_S
-        while time.monotonic() < deadline and not all(f.done() for f in pending):
-            time.sleep(0.02)
+        cluster.wait_done(pending, STOP_GRACE_S)
         for future in list(pending):
             if future.status == "finished":
-                del pending[future]
-                for result in future.result():
+                for result in _chunk_results(future, *pending.pop(future), t0):
                     on_result(result)
         raise
     finally:

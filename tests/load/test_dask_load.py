@@ -4,6 +4,7 @@ their counts and histograms merged on the client."""
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 
 from fetcher.load import LoadConfig, run_load
 from mock_server import MockServer
-from tests.conftest import dask_cluster, run_fetcher
+from tests.conftest import FETCHER, WAIT_S, dask_cluster, run_fetcher, start, wait_until
 
 pytest.importorskip("distributed", reason="the dask tests need the dask extra")
 
@@ -93,3 +94,23 @@ def test_scheduler_without_dask_is_a_usage_error() -> None:
     assert done.stderr.strip().endswith(
         "--scheduler names the Dask scheduler of --dask; add --dask"
     )
+
+
+def test_sigterm_stops_the_run_with_143(fresh_server: MockServer, scheduler: str) -> None:
+    """SIGTERM on `fetcher load --dask` stops it as on one machine: the report of what was
+    measured, and 128 + SIGTERM."""
+    url = fresh_server.url_for("/items/1?latency=5ms")
+    process = start([*FETCHER, "load", url, "--dask", "--scheduler", scheduler, "-z", "60s"])
+    try:
+
+        def sending() -> bool:
+            assert process.poll() is None, process.communicate()
+            return fresh_server.stats()["requests"] > 0
+
+        wait_until(sending, "the generators' first requests")
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=WAIT_S)
+    finally:
+        process.kill()
+    assert process.returncode == 143, stderr
+    assert "Traceback" not in stderr
