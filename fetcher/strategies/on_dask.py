@@ -36,6 +36,7 @@ from typing import Any
 
 from fetcher import cluster
 from fetcher.config import FetchConfig
+from fetcher.loop import run_loop
 from fetcher.models import FetchResult, OnResult
 from fetcher.policy import limits
 from fetcher.strategies import asyncio_aiohttp
@@ -179,7 +180,7 @@ def fetch_chunk(
 
     stop = cluster.StopSignal(stop_name)
     try:
-        asyncio.run(_until_stopped(asyncio_aiohttp.run_async(urls, config, keep, t0), stop))
+        run_loop(_until_stopped(asyncio_aiohttp.run_async(urls, config, keep, t0), stop))
     finally:
         stop.close()
     return results
