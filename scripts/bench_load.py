@@ -31,22 +31,13 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _bench import LOCUSTFILE, stop_all
+
 from mock_server import MockServer, launch
 
 SERVER_CORE, CLIENT_CORE = "0", "1"
 # Fractions of the closed model's requests/s tried, highest first, for the memory run's rate.
 PROBE_FRACTIONS = (0.45, 0.35, 0.25)
-LOCUSTFILE = """\
-from locust import FastHttpUser, constant, task
-
-
-class Items(FastHttpUser):
-    wait_time = constant(0)
-
-    @task
-    def item(self):
-        self.client.get("/items/1")
-"""
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
@@ -91,14 +82,7 @@ class Children:
 
     def stop_all(self) -> None:
         """Terminate, then kill, whatever is still running."""
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.communicate(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.communicate()
+        stop_all(self.processes)
 
 
 @contextmanager

@@ -24,6 +24,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from _bench import free_port
+
 SIZES = (10_000, 100_000, 1_000_000)
 GOAL_MB = 100.0
 SPREAD = 0.10
@@ -41,13 +43,6 @@ http {{
     }}
 }}
 """
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 free right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_port(port: int, process: subprocess.Popen[bytes], timeout_s: float = 20) -> None:

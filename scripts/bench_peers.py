@@ -39,6 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from _bench import LOCUSTFILE, free_port, stop_all
 
 SERVER_CORE, CLIENT_CORE = "0", "1"
 PIN = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
@@ -164,21 +165,7 @@ class Children:
 
     def stop_all(self) -> None:
         """Terminate, then kill, whatever is still running."""
-        for process in self.processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.communicate(timeout=5)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.communicate()
-
-
-def free_port() -> int:
-    """A port on 127.0.0.1 that was free a moment ago."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+        stop_all(self.processes)
 
 
 @contextmanager
@@ -319,19 +306,6 @@ def wrk_run(children: Children, url: str, args: argparse.Namespace) -> tuple[flo
         raise RuntimeError("could not read wrk's Requests/sec")
     rps = float(match.group(1))
     return rps, cpu_s / (rps * args.seconds) * 1e6
-
-
-LOCUSTFILE = """\
-from locust import FastHttpUser, constant, task
-
-
-class Items(FastHttpUser):
-    wait_time = constant(0)
-
-    @task
-    def item(self):
-        self.client.get("/items/1")
-"""
 
 
 def locust_binary() -> str | None:
