@@ -10,6 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from mock_server import MockServer
+from mock_server.inject import CONNECTION_FAULTS
 from mock_server.params import ParamError, parse_duration_ms, parse_faults
 
 PARAMS = ["latency", "jitter", "distribution", "error-rate", "error_rate", "rate-limit"]
@@ -38,6 +39,14 @@ def quick(value: str) -> bool:
         return True
 
 
+def cuts_connection(value: str) -> bool:
+    """True for a faults value that asks the server to drop or garble some answers."""
+    try:
+        return any(kind in CONNECTION_FAULTS and rate > 0 for kind, rate in parse_faults(value))
+    except ParamError:
+        return False
+
+
 def made_by_the_server(response: requests.Response) -> bool:
     """True for an answer the server chose (JSON, as every handler and injection answers), false
     for aiohttp's plain-text page for an exception that escaped a handler."""
@@ -56,6 +65,14 @@ def test_any_query_gets_an_answer_not_a_crash(
     """Whatever the parameters, the server answers; a 5xx is only ever one it injected."""
     assume(all(quick(value) for value in [segment, *query.values()]))
     url = server.url_for(path.format(quote(segment, safe="") or "1"))
-    response = requests.get(url, params=query, timeout=TIMEOUT_S, allow_redirects=False)
+    try:
+        response = requests.get(url, params=query, timeout=TIMEOUT_S, allow_redirects=False)
+    except requests.Timeout:
+        raise
+    except requests.RequestException:
+        # No answer at all is the server's choice only where the query injected a fault that
+        # cuts the connection (reset, empty, malformed).
+        assert cuts_connection(query.get("faults", "")), query
+        return
     assert response.status_code < 500 or made_by_the_server(response), response.text[:300]
     assert "Traceback" not in response.text
