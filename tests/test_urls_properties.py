@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from fetcher.errors import UrlFileError
@@ -41,6 +41,8 @@ def read_both(data: bytes) -> tuple[list[str] | str, list[str] | str]:
 
 @settings(max_examples=400, deadline=None)
 @given(FILES)
+# A scheme is case-insensitive (RFC 3986 3.1): every client fetches HTTP://host as http://host.
+@example(b"HTTP://0")
 def test_any_file_gives_urls_or_one_line_error(data: bytes) -> None:
     """Whatever the bytes, the reader returns http(s) URLs without spaces, or raises UrlFileError
     with a one-line message naming the file; the streaming reader agrees with the list reader."""
@@ -51,5 +53,5 @@ def test_any_file_gives_urls_or_one_line_error(data: bytes) -> None:
         assert "urls.txt" in listed
     else:
         assert listed
-        assert all(url.split(":", 1)[0] in ("http", "https") for url in listed)
+        assert all(url.split(":", 1)[0].lower() in ("http", "https") for url in listed)
         assert not any(char.isspace() for url in listed for char in url)
