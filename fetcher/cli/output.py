@@ -18,12 +18,15 @@ import threading
 from collections import Counter
 from typing import BinaryIO
 
+import orjson
+
 from fetcher.errors import FetcherError
 from fetcher.models import FetchResult
 
 FLUSH_LINES = 1000
 FLUSH_S = 0.2
-# One encoder for every line: json.dumps with any option builds a new one per call.
+# For the rare line orjson refuses (a lone surrogate in an exception's text): one encoder for
+# them all, since json.dumps with any option builds a new one per call.
 _encode = json.JSONEncoder(separators=(",", ":")).encode
 
 
@@ -83,7 +86,7 @@ class ResultsWriter:
         """Record one result; raises OutputFailed or OutputClosed when the output is gone."""
         if self._failure is not None:
             raise self._failure
-        line = _encode(result.to_json()).encode() + b"\n"
+        line = json_line(result)
         self.count += 1
         if result.ok:
             self.ok += 1
@@ -125,6 +128,15 @@ class ResultsWriter:
         finally:
             if self.out is not sys.stdout.buffer:
                 _close_quietly(self.out)
+
+
+def json_line(result: FetchResult) -> bytes:
+    """One result as a line of JSON, newline included."""
+    record = result.to_json()
+    try:
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except orjson.JSONEncodeError:  # not UTF-8: the json module escapes what orjson refuses
+        return _encode(record).encode() + b"\n"
 
 
 def _close_quietly(out: BinaryIO) -> None:

@@ -56,3 +56,28 @@ def test_fetch_exit_status_says_whether_every_url_succeeded(
     assert sorted(line["index"] for line in lines) == [0, 1, 2, 3]
     assert {line["error"] for line in lines} == {"connection_refused"}
     assert "fetch: some URL failed" in run_fetcher("fetch", "--help").stdout
+
+
+def test_a_result_orjson_refuses_is_still_written_as_json() -> None:
+    """An exception's text may hold a lone surrogate (bytes decoded with surrogateescape), which
+    orjson refuses as not UTF-8: the line is still written, escaped, and reads back whole."""
+    from fetcher.cli.output import json_line
+    from fetcher.models import ErrorKind, FetchResult
+
+    result = FetchResult(
+        index=7,
+        url="http://127.0.0.1:1/é",
+        status=None,
+        nbytes=0,
+        started_s=0.001,
+        ended_s=0.002,
+        worker="task-0",
+        error=ErrorKind.CONNECTION_REFUSED,
+        detail="OSError: bad name b'\udcff'",
+    )
+    line = json_line(result)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    record = json.loads(line)
+    assert record["detail"] == "OSError: bad name b'\udcff'"
+    assert record["url"] == "http://127.0.0.1:1/é"
+    assert record["index"] == 7 and record["error"] == "connection_refused"
