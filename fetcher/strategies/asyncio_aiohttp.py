@@ -10,6 +10,7 @@ keep memory flat however long the batch is and cost less CPU per request.
 from __future__ import annotations
 
 import asyncio
+import math
 import ssl
 from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import asynccontextmanager
@@ -31,19 +32,29 @@ CHUNK_BYTES = 64 * 1024
 
 
 class Deadlines:
-    """Every attempt's total time limit, kept by one watchdog task rather than a timer each.
+    """Every attempt's time limits, kept by one watchdog task rather than timers of its own.
 
-    aiohttp's own `total` timeout arms and cancels a timer per request; measured against the same
-    loop without it, that was the largest single cost of the production loop over a hand-written
-    one. Here an attempt notes its deadline in a dict (`start`, `end`), and a watchdog waking
-    every twentieth of the limit cancels the tasks past theirs; `get` turns that cancel into the
-    TimeoutError aiohttp would have raised. The limit is kept to within a twentieth of itself.
+    aiohttp's `total` timeout arms a timer per request, and its `sock_read` re-arms one on every
+    read; measured against a loop without them, they were the largest costs of the production
+    loop over a hand-written one. Here an attempt notes its two deadlines in a dict (`start`):
+    the total limit, and the read limit, from its start (connecting included) to its headers,
+    then between two chunks of a body still arriving (`renew`). A watchdog waking every
+    twentieth of the shorter limit cancels the tasks past either; `get` turns that cancel into
+    the timeout error aiohttp would have raised. Each limit is kept to within a twentieth of
+    the shorter one.
+
+    aiohttp counts its read limit once the attempt has a connection; this one counts from the
+    attempt's start. They agree when nothing queues before the request is sent, so with a
+    rate or per-host limit (`watches_reads`) the read limit is left to aiohttp.
     """
 
-    def __init__(self, total_s: float) -> None:
+    def __init__(self, total_s: float, read_s: float = math.inf) -> None:
         self.total_s = total_s
-        self.due: dict[asyncio.Task[Any], float] = {}
-        self.cancelled: set[asyncio.Task[Any]] = set()
+        self.read_s = read_s
+        # task -> [total deadline, read deadline]
+        self.due: dict[asyncio.Task[Any], list[float]] = {}
+        # task -> the limit it was cancelled for: "total" or "read"
+        self.cancelled: dict[asyncio.Task[Any], str] = {}
 
     @asynccontextmanager
     async def watching(self) -> AsyncIterator[None]:
@@ -55,33 +66,48 @@ class Deadlines:
             watchdog.cancel()
 
     async def _watch(self) -> None:
-        tick_s = min(1.0, max(0.01, self.total_s / 20))
+        tick_s = min(1.0, max(0.01, min(self.total_s, self.read_s) / 20))
         while True:
             await asyncio.sleep(tick_s)
             now = clock()
-            for task, due in list(self.due.items()):
-                if due <= now and task not in self.cancelled:
-                    self.cancelled.add(task)
+            for task, (total_due, read_due) in list(self.due.items()):
+                if min(total_due, read_due) <= now and task not in self.cancelled:
+                    self.cancelled[task] = "total" if total_due <= now else "read"
                     task.cancel()
 
     def start(self) -> asyncio.Task[Any]:
-        """Note the running task's deadline; returns the task, for `end`."""
+        """Note the running task's deadlines; returns the task, for `renew` and `end`."""
         task = asyncio.current_task()
         assert task is not None  # get() runs in a task
-        self.due[task] = clock() + self.total_s
+        now = clock()
+        self.due[task] = [now + self.total_s, now + self.read_s]
         return task
+
+    def renew(self, task: asyncio.Task[Any]) -> None:
+        """Data arrived: the read limit counts again from now."""
+        self.due[task][1] = clock() + self.read_s
 
     def end(self, task: asyncio.Task[Any]) -> None:
         """The attempt is over, answered or not."""
         del self.due[task]
 
-    def expired(self, task: asyncio.Task[Any]) -> bool:
-        """True, the cancel undone, when the watchdog cancelled `task` and nothing else did."""
-        if task not in self.cancelled:
-            return False
-        self.cancelled.discard(task)
+    def expired(self, task: asyncio.Task[Any]) -> BaseException | None:
+        """The timeout error, the cancel undone, when the watchdog cancelled `task` and nothing
+        else did; None otherwise."""
+        limit = self.cancelled.pop(task, None)
+        if limit is None:
+            return None
         uncancel = getattr(task, "uncancel", None)  # Python 3.11+ counts cancels
-        return uncancel is None or uncancel() == 0
+        if uncancel is not None and uncancel() > 0:
+            return None  # cancelled by someone else as well (Ctrl-C): that cancel stands
+        if limit == "read":
+            return aiohttp.SocketTimeoutError(f"no data for {self.read_s:g} s")
+        return asyncio.TimeoutError(f"no answer within {self.total_s:g} s")
+
+
+def watches_reads(config: FetchConfig) -> bool:
+    """True when the Deadlines watchdog keeps the read limit: no limit queues requests."""
+    return config.limits.rate_per_s is None and config.limits.per_host is None
 
 
 # What every attempt needs besides its session: the settings, the limits, the deadlines.
@@ -102,7 +128,8 @@ async def run_async(
     t0 = clock() if t0 is None else t0
     work = iter(enumerate(urls))
     throttle = AsyncThrottle(config.limits, hosts=False)  # the connector limits hosts itself
-    deadlines = Deadlines(config.timeouts.total_s)
+    timeouts = config.timeouts
+    deadlines = Deadlines(timeouts.total_s, timeouts.read_s if watches_reads(config) else math.inf)
     async with open_session(config) as session, deadlines.watching():
         tasks = min(config.concurrency, len(urls))
         # If this is cancelled (Ctrl-C), gather cancels every worker and the session closes.
@@ -123,8 +150,10 @@ def open_session(config: FetchConfig, tls: ssl.SSLContext | None = None) -> aioh
         ssl=tls or client_context(config.tls),
         force_close=not config.keepalive,
     )
-    # The total limit is the Deadlines watchdog's (see `get`): one task for all, not a timer each.
-    timeout = aiohttp.ClientTimeout(sock_connect=timeouts.connect_s, sock_read=timeouts.read_s)
+    # The total limit, and the read limit when nothing queues, are the Deadlines watchdog's
+    # (see `get`): one task for all, not timers for each request.
+    read_s = None if watches_reads(config) else timeouts.read_s
+    timeout = aiohttp.ClientTimeout(sock_connect=timeouts.connect_s, sock_read=read_s)
     session = aiohttp.ClientSession(connector=connector, timeout=timeout)
     # aiohttp quietly sends a GET again when a kept-alive connection drops; our retry policy
     # must be the only one, so that `attempts` counts what the server saw. Private API (there is
@@ -174,10 +203,11 @@ async def get(session: aiohttp.ClientSession, url: str, policy: Policy) -> tuple
             throttle.slot(url),
             session.get(url, max_redirects=config.max_redirects) as response,
         ):
-            body = await read_body(response, config.max_body_bytes)
+            body = await read_body(response, config.max_body_bytes, deadlines, task)
     except asyncio.CancelledError:
-        if deadlines.expired(task):
-            raise asyncio.TimeoutError(f"no answer within {config.timeouts.total_s:g} s") from None
+        timeout = deadlines.expired(task)
+        if timeout is not None:
+            raise timeout from None
         raise
     finally:
         deadlines.end(task)
@@ -186,17 +216,24 @@ async def get(session: aiohttp.ClientSession, url: str, policy: Policy) -> tuple
     return response.status, body
 
 
-async def read_body(response: aiohttp.ClientResponse, limit: int) -> bytes:
+async def read_body(
+    response: aiohttp.ClientResponse, limit: int, deadlines: Deadlines, task: asyncio.Task[Any]
+) -> bytes:
     """The body, refused as soon as it is known to be over `limit` bytes."""
     declared = response.content_length
     if declared is not None and declared > limit:
         raise BodyTooLargeError(limit)
     # A compressed body's Content-Length says nothing of its size once decoded (a gzip bomb).
-    if declared is not None and "Content-Encoding" not in response.headers:
-        return await response.read()
+    if response.content.is_eof() and "Content-Encoding" not in response.headers:
+        body = await response.read()  # all of it came with the headers: nothing to wait for
+        if len(body) > limit:  # undeclared (chunked) and small enough to come whole
+            raise BodyTooLargeError(limit)
+        return body
     chunks: list[bytes] = []
     size = 0
+    deadlines.renew(task)
     async for chunk in response.content.iter_chunked(CHUNK_BYTES):
+        deadlines.renew(task)
         size += len(chunk)
         if size > limit:
             raise BodyTooLargeError(limit)

@@ -127,6 +127,34 @@ def test_read_timeout_ends_a_hung_request(server: MockServer, strategy: str) -> 
     assert by_index[1].ok
 
 
+@pytest.mark.parametrize(
+    ("strategy", "limited"),
+    [(name, False) for name in ALL_STRATEGIES]
+    # With a limit, asyncio-aiohttp leaves the read limit to aiohttp (see Deadlines).
+    + [("asyncio-aiohttp", True)],
+)
+def test_read_timeout_is_the_longest_wait_for_data(
+    server: MockServer, strategy: str, limited: bool
+) -> None:
+    """The read limit bounds each wait for data, not the whole body: a body dripping a chunk
+    every 0.1 s for 1.2 s arrives whole under read_s=0.5, and one whose first chunk is 0.8 s
+    away fails as a read timeout, long before the total limit."""
+    from fetcher.config import Limits, Timeouts
+
+    limits = Limits(per_host=2) if limited else Limits()
+
+    steady = server.url_for("/drip?numbytes=12&duration=1200ms&chunks=12")
+    stalled = server.url_for("/drip?numbytes=2&duration=1600ms&chunks=2")
+    timeouts = Timeouts(connect_s=2.0, read_s=0.5, total_s=5.0)
+    results = run(
+        strategy, [steady, stalled], concurrency=2, processes=2, timeouts=timeouts, limits=limits
+    )
+    by_url = {r.url: r for r in results}
+    assert by_url[steady].ok and by_url[steady].nbytes == 12, by_url[steady]
+    assert by_url[stalled].error is ErrorKind.READ_TIMEOUT, by_url[stalled]
+    assert by_url[stalled].elapsed_s < 2.0
+
+
 def test_fetch_all_returns_results_in_input_order_with_bodies(server: MockServer) -> None:
     """The public API returns one result per URL in input order, bodies kept when asked."""
     urls = [server.url_for(f"/items/{i}") for i in (5, 3, 9)]
