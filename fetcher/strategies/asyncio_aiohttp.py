@@ -75,13 +75,10 @@ class Deadlines:
                     self.cancelled[task] = "total" if total_due <= now else "read"
                     task.cancel()
 
-    def start(self) -> asyncio.Task[Any]:
-        """Note the running task's deadlines; returns the task, for `renew` and `end`."""
-        task = asyncio.current_task()
-        assert task is not None  # get() runs in a task
+    def start(self, task: asyncio.Task[Any]) -> None:
+        """Note the deadlines of `task`'s attempt, starting now."""
         now = clock()
         self.due[task] = [now + self.total_s, now + self.read_s]
-        return task
 
     def renew(self, task: asyncio.Task[Any]) -> None:
         """Data arrived: the read limit counts again from now."""
@@ -171,20 +168,24 @@ async def _worker(
     name: str,
 ) -> None:
     """Take the next URL until none are left; `next()` never awaits, so tasks cannot collide."""
+    task = asyncio.current_task()  # looked up once: the watchdog cancels this task
+    assert task is not None
     for index, url in work:
-        on_result(await fetch_one(session, Job(index, url, name, t0), policy))
+        on_result(await fetch_one(session, Job(index, url, name, t0), policy, task))
 
 
-async def fetch_one(session: aiohttp.ClientSession, job: Job, policy: Policy) -> FetchResult:
-    """GET one URL, retried as the policy says; a failure is a result, never raised."""
+async def fetch_one(
+    session: aiohttp.ClientSession, job: Job, policy: Policy, task: asyncio.Task[Any]
+) -> FetchResult:
+    """GET one URL in `task`, retried as the policy says; a failure is a result, never raised."""
     config = policy[0]
     try:
         if config.retries.attempts == 1:  # no retries: no closure, no policy call per request
             job.attempts = 1
-            status, body = await get(session, job.url, policy)
+            status, body = await get(session, job.url, policy, task)
         else:
             status, body = await retry.acall(
-                config.retries, lambda: get(session, job.url, policy), job
+                config.retries, lambda: get(session, job.url, policy, task), job
             )
     except retry.RetryableStatus as answer:  # still "later" on the last try: a result like any
         return job.answered(answer.status, answer.nbytes)
@@ -194,10 +195,13 @@ async def fetch_one(session: aiohttp.ClientSession, job: Job, policy: Policy) ->
     return job.answered(status, len(body), body if config.keep_body else None)
 
 
-async def get(session: aiohttp.ClientSession, url: str, policy: Policy) -> tuple[int, bytes]:
-    """One attempt: (status, body), or RetryableStatus for an answer the policy retries."""
+async def get(
+    session: aiohttp.ClientSession, url: str, policy: Policy, task: asyncio.Task[Any]
+) -> tuple[int, bytes]:
+    """One attempt, in `task`: (status, body), or RetryableStatus for an answer the policy
+    retries."""
     config, throttle, deadlines = policy
-    task = deadlines.start()
+    deadlines.start(task)
     try:
         async with (
             throttle.slot(url),
@@ -220,15 +224,16 @@ async def read_body(
     response: aiohttp.ClientResponse, limit: int, deadlines: Deadlines, task: asyncio.Task[Any]
 ) -> bytes:
     """The body, refused as soon as it is known to be over `limit` bytes."""
+    # All of it came with the headers, uncompressed: nothing to wait for, its size known.
+    if response.content.is_eof() and "Content-Encoding" not in response.headers:
+        body = await response.read()
+        if len(body) > limit:
+            raise BodyTooLargeError(limit)
+        return body
     declared = response.content_length
     if declared is not None and declared > limit:
         raise BodyTooLargeError(limit)
     # A compressed body's Content-Length says nothing of its size once decoded (a gzip bomb).
-    if response.content.is_eof() and "Content-Encoding" not in response.headers:
-        body = await response.read()  # all of it came with the headers: nothing to wait for
-        if len(body) > limit:  # undeclared (chunked) and small enough to come whole
-            raise BodyTooLargeError(limit)
-        return body
     chunks: list[bytes] = []
     size = 0
     deadlines.renew(task)
