@@ -116,10 +116,11 @@ def require_extras(strategies: list[str]) -> None:
 def add_fetch_options(parser: argparse.ArgumentParser) -> None:
     """Concurrency and timeout flags, shared by compare and fetch."""
     parser.add_argument(
+        "-c",
         "--concurrency",
         type=positive_int,
         default=DEFAULT_CONCURRENCY,
-        help=f"threads or asyncio tasks (default {DEFAULT_CONCURRENCY})",
+        help=f"threads or asyncio tasks, as load's -c (default {DEFAULT_CONCURRENCY})",
     )
     parser.add_argument(
         "--processes",
