@@ -113,7 +113,7 @@ def test_compare_on_a_url_file_reports_no_server_view(tmp_path: Path, server: Mo
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["compare", "--concurrency", "0"], "argument --concurrency: '0' must be at least 1"),
+        (["compare", "--concurrency", "0"], "argument -c/--concurrency: '0' must be at least 1"),
         (["compare", "--strategies", "threads,fork"], "unknown strategy 'fork'"),
         (["compare", "--latency", "soon"], "bad duration 'soon'"),
         (
