@@ -61,9 +61,10 @@ class Recorder:
         half_magnitude, half_count = self._half_magnitude, self._half_count
         shift = unit + half_magnitude + 1
         for value in values:
+            if value <= mask:  # the first bucket, where most latencies fall: cell value >> unit
+                cells[value >> unit] += 1
+                continue
             bucket = (value | mask).bit_length() - shift  # hdrh: 64 - clz(value | mask) - ...
-            if bucket < 0:
-                bucket = 0
             cells[((bucket + 1) << half_magnitude) + (value >> (bucket + unit)) - half_count] += 1
         self.count += len(values)
         self.min_us = min(self.min_us, low)
