@@ -69,3 +69,13 @@ def test_a_slow_target_still_gets_the_connections_its_latency_needs(
     assert result.status == {200: 400}
     assert fresh_server.stats()["peak_in_flight"] > POOL_FLOOR
     assert result.pool > POOL_FLOOR
+
+
+def test_the_floor_of_workers_is_there_when_the_schedule_starts(fresh_server: MockServer) -> None:
+    """64 requests due within 3 ms, each answered in 100 ms, are all in flight at once, as the
+    server saw: the floor of workers starts with the schedule (grown from none, 4 a
+    millisecond once a request was 1 ms overdue, 8 to 12 were in flight)."""
+    urls = tuple(fresh_server.url_for(f"/items/{i}?latency=100ms") for i in range(10))
+    result = run_load(LoadConfig(urls=urls, rate=20_000, requests=POOL_FLOOR))
+    assert result.status == {200: POOL_FLOOR}
+    assert fresh_server.stats()["peak_in_flight"] == POOL_FLOOR

@@ -62,3 +62,27 @@ def test_a_recorder_fills_its_histogram_as_hdrh_itself_would() -> None:
         theirs.max_value,
     )
     assert recorder.count == len(values) and recorder.total_us == sum(values)
+
+
+@pytest.mark.parametrize(
+    ("low", "high"),
+    [(0, 2047), (150_000, 160_000), (2048, 4095), (4000, 5000)],
+    ids=["first bucket", "one bucket far up", "second bucket", "across a boundary"],
+)
+def test_a_recorder_counts_batches_in_one_bucket_as_hdrh_would(low: int, high: int) -> None:
+    """A batch whose values share a bucket (counted with one offset and one shift, as a batch
+    of a generator behind its schedule mostly is) lands in hdrh's own cells, in batches."""
+    import random
+
+    from fetcher.load.results import Recorder
+
+    rng = random.Random(low)
+    recorder = Recorder()
+    theirs = new_histogram()
+    for _ in range(4):
+        batch = [rng.randint(low, high) for _ in range(256)] + [low, high]
+        recorder.values.extend(batch)
+        recorder.absorb()
+        for value in batch:
+            theirs.record_value(value)
+    assert list(recorder.flushed().counts) == list(theirs.counts)
