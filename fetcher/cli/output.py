@@ -23,7 +23,9 @@ import orjson
 from fetcher.errors import FetcherError
 from fetcher.models import FetchResult
 
-FLUSH_LINES = 1000
+# Small enough that a batch's results are still in the caches when it is encoded, and die
+# young: at 1,000 lines the writer cost a fetch at 0 ms 8% of its speed, at 128 lines 3%.
+FLUSH_LINES = 128
 FLUSH_S = 0.2
 # For the rare line orjson refuses (a lone surrogate in an exception's text): one encoder for
 # them all, since json.dumps with any option builds a new one per call.
@@ -108,7 +110,7 @@ class ResultsWriter:
         if not results:
             return
         # Encoded together: one at a time, between requests, each took ~10 µs of a fetch at
-        # 0 ms; in one loop here they take ~2 µs (the caches stay warm).
+        # 0 ms; in one loop here they take ~2 µs.
         lines = b"".join(map(json_line, results))
         try:
             self.out.write(lines)
