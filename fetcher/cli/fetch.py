@@ -167,6 +167,8 @@ class Pending:
         return len(self.urls) - len(self.done)
 
     def __iter__(self) -> Iterator[str]:
+        if not len(self.done):
+            return iter(self.urls)  # nothing to skip: no membership test per URL
         return (url for index, url in enumerate(self.urls) if index not in self.done)
 
     def __contains__(self, url: object) -> bool:
