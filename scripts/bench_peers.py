@@ -373,22 +373,51 @@ def load_vs_hey(
 
 
 def open_model(children: Children, workdir: Path, base: str, closed: float, args: Any) -> bool:
-    """Part 3: --rate at 90% of the closed model's best: the rate held, starts on time."""
-    rate = round(0.9 * closed)
+    """Part 3: --rate at 90% of the closed model's best: the rate held, starts on time; when it
+    is not, the highest share of the closed model's best (down to 60%) that is."""
+    run = open_run(children, workdir, base, closed, 0.9, args, verbose=True)
+    held = run[0]
+    print(
+        f"  {'PASS' if held else 'MISS'}  open model rate held at 90% of closed     "
+        f"{held_text(run)} (goal >= 98% sent, < 1% late)"
+    )
+    if not held:
+        for share in (0.8, 0.7, 0.6):
+            lower = open_run(children, workdir, base, closed, share, args)
+            print(f"        at {share:.0%} of closed: {held_text(lower)}")
+            if lower[0]:
+                break
+    return held
+
+
+def open_run(
+    children: Children,
+    workdir: Path,
+    base: str,
+    closed: float,
+    share: float,
+    args: Any,
+    verbose: bool = False,
+) -> tuple[bool, float, float]:
+    """One open-model run at `share` of the closed rate: (held, share of the rate sent, share
+    of starts late)."""
+    rate = round(share * closed)
     flags = ("-r", str(rate), "-z", f"{args.seconds:g}s", f"{base}/items/1")
     report = load_run(children, workdir, *flags)
     sent_share = report["sent_per_s"] / rate
     late = report["late_starts"] / max(1, report["sent"])
-    print(
-        f"\n3. open model at {rate:,}/s (90% of the closed {closed:,.0f}/s): sent "
-        f"{report['sent_per_s']:,.0f}/s, {late:.2%} late, verdict: {report['verdict']}"
-    )
-    held = sent_share >= 0.98 and late < 0.01
-    print(
-        f"  {'PASS' if held else 'MISS'}  open model rate held at 90% of closed     "
-        f"{sent_share:5.1%} sent, {late:.2%} late (goal >= 98%, < 1%)"
-    )
-    return held
+    if verbose:
+        print(
+            f"\n3. open model at {rate:,}/s ({share:.0%} of the closed {closed:,.0f}/s): sent "
+            f"{report['sent_per_s']:,.0f}/s, {late:.2%} late, verdict: {report['verdict']}"
+        )
+    return sent_share >= 0.98 and late < 0.01, sent_share, late
+
+
+def held_text(run: tuple[bool, float, float]) -> str:
+    """A run's figures, for a line of part 3."""
+    held, sent_share, late = run
+    return f"{sent_share:5.1%} sent, {late:.2%} late{'' if held else ' (not held)'}"
 
 
 def threads_and_httpx(
