@@ -1,10 +1,13 @@
-"""Pieces the benchmark scripts share: a free port, stopping what they started, and locust's
-user (imported by scripts/bench_*.py, which run with this folder on sys.path)."""
+"""Pieces the benchmark scripts share: a free port, stopping what they started (on SIGTERM
+too), and locust's user (imported by scripts/bench_*.py, which run with this folder on
+sys.path)."""
 
 from __future__ import annotations
 
+import signal
 import socket
 import subprocess
+import sys
 from collections.abc import Iterable
 
 # One locust user class: FastHttpUser, no wait, one item over and over.
@@ -38,3 +41,9 @@ def stop_all(processes: Iterable[subprocess.Popen[str]]) -> None:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.communicate()
+
+
+def exit_on_sigterm() -> None:
+    """Make SIGTERM unwind like Ctrl-C does, so the script's `with` blocks and finally clauses
+    stop the servers and clients it started (Python's default SIGTERM ends it on the spot)."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))

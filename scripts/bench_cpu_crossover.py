@@ -23,6 +23,8 @@ import sys
 import time
 from dataclasses import replace
 
+from _bench import exit_on_sigterm
+
 from fetcher.compare.explain import GIL_BOUND, MULTICORE, explain
 from fetcher.compare.harness import compare
 from fetcher.compare.summary import RunSummary
@@ -80,6 +82,7 @@ def verdict(summaries: list[RunSummary], cpu_ms: float) -> str:
 
 def main(argv: list[str]) -> int:
     """Run both regimes on one server and print their tables and verdicts."""
+    exit_on_sigterm()
     args = parse_args(argv)
     console = stdout_console()
     config = FetchConfig(processes=args.processes)

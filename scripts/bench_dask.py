@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import psutil
+from _bench import exit_on_sigterm
 
 from fetcher.cluster import connect
 from fetcher.config import FetchConfig
@@ -120,6 +121,7 @@ def median(values: list[float]) -> float:
 
 
 def main(argv: list[str]) -> int:
+    exit_on_sigterm()
     args = parse_args(argv)
     logging.getLogger("distributed").setLevel(logging.ERROR)
     config = FetchConfig(concurrency=args.concurrency, processes=args.workers)

@@ -31,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _bench import LOCUSTFILE, stop_all
+from _bench import LOCUSTFILE, exit_on_sigterm, stop_all
 
 from mock_server import MockServer, launch
 
@@ -290,6 +290,7 @@ def _verdict(ok: bool) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the three phases and print their figures."""
+    exit_on_sigterm()
     args = parse_args(argv)
     children = Children()
     with ExitStack() as stack, tempfile.TemporaryDirectory() as tmp:

@@ -24,7 +24,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from _bench import free_port
+from _bench import exit_on_sigterm, free_port
 
 SIZES = (10_000, 100_000, 1_000_000)
 GOAL_MB = 100.0
@@ -105,6 +105,7 @@ def peak_rss_mb(argv: list[str]) -> tuple[float, float, int]:
 
 def main() -> int:
     """Measure each size once, smallest first, and judge the spread."""
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated")
     parser.add_argument("--strategy", default="asyncio-aiohttp")

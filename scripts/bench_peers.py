@@ -39,7 +39,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from _bench import LOCUSTFILE, free_port, stop_all
+from _bench import LOCUSTFILE, exit_on_sigterm, free_port, stop_all
 
 SERVER_CORE, CLIENT_CORE = "0", "1"
 PIN = shutil.which("taskset") is not None and (os.cpu_count() or 1) >= 2
@@ -452,6 +452,7 @@ def threads_and_httpx(
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run every part; exit 0 when every goal measured was met."""
+    exit_on_sigterm()
     args = parse_args(argv)
     pinned = f"server on core {SERVER_CORE}, clients on core {CLIENT_CORE}" if PIN else "unpinned"
     print(f"bench_peers ({'quick' if args.quick else 'full'}; {pinned})")

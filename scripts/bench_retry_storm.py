@@ -15,6 +15,8 @@ import dataclasses
 import time
 from collections import Counter
 
+from _bench import exit_on_sigterm
+
 from fetcher.config import FetchConfig, Retries, Timeouts
 from fetcher.models import FetchResult
 from fetcher.strategies import get_strategy
@@ -58,6 +60,7 @@ def storm(
 
 def main() -> None:
     """Run the storm with and without jitter and print both."""
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200, help="URLs in the batch")
     parser.add_argument("--rate", type=float, default=50.0, help="server's limit, requests/s")

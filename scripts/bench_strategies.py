@@ -26,6 +26,7 @@ from pathlib import Path
 import aiohttp
 import httpx
 import requests
+from _bench import exit_on_sigterm
 
 from fetcher import FetchConfig, FetchResult
 from fetcher.compare.harness import compare
@@ -251,6 +252,7 @@ SECTIONS = ("ideal", "concurrency", "throughput", "help", "memory")
 
 
 def main() -> None:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smaller batches")
     parser.add_argument(

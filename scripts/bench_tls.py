@@ -36,6 +36,7 @@ import certifi
 import httpx
 import psutil
 import requests
+from _bench import exit_on_sigterm
 
 from fetcher import FetchConfig
 from fetcher.compare.harness import run_strategy
@@ -210,6 +211,7 @@ SECTIONS = ("handshake", "context", "strategies")
 
 
 def main() -> None:
+    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer requests and rounds")
     parser.add_argument(
