@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from mock_server import MockServer
 from tests.conftest import closed_port, run_fetcher
 
@@ -81,3 +83,44 @@ def test_a_result_orjson_refuses_is_still_written_as_json() -> None:
     assert record["detail"] == "OSError: bad name b'\udcff'"
     assert record["url"] == "http://127.0.0.1:1/é"
     assert record["index"] == 7 and record["error"] == "connection_refused"
+
+
+def test_an_interrupt_while_a_batch_is_encoded_loses_no_result(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ctrl-C (or SIGTERM, raised as an exception) landing while a batch is encoded leaves the
+    batch for close() to write: every result the writer took is in the file, once, in order."""
+    from fetcher.cli import output
+    from fetcher.models import FetchResult
+
+    monkeypatch.setattr(output, "FLUSH_S", 60.0)  # only the fetching thread writes here
+    encode, calls = output.json_line, 0
+
+    def interrupted_once(result: FetchResult) -> bytes:
+        nonlocal calls
+        calls += 1
+        if calls == 50:
+            raise KeyboardInterrupt
+        return encode(result)
+
+    monkeypatch.setattr(output, "json_line", interrupted_once)
+    path = tmp_path / "results.jsonl"
+    writer = output.ResultsWriter(*output.open_results(str(path)))
+    results = [
+        FetchResult(
+            index=i,
+            url=f"http://127.0.0.1:1/items/{i}",
+            status=200,
+            nbytes=2,
+            started_s=0.0,
+            ended_s=0.001,
+            worker="main",
+        )
+        for i in range(output.FLUSH_LINES)
+    ]
+    with pytest.raises(KeyboardInterrupt):
+        for result in results:
+            writer.add(result)
+    writer.close()
+    lines = path.read_bytes().splitlines()
+    assert [json.loads(line)["index"] for line in lines] == list(range(output.FLUSH_LINES))
