@@ -43,9 +43,12 @@ class Deadlines:
     the timeout error aiohttp would have raised. Each limit is kept to within a twentieth of
     the shorter one.
 
-    aiohttp counts its read limit once the attempt has a connection; this one counts from the
-    attempt's start. They agree when nothing queues before the request is sent, so with a
-    rate or per-host limit (`watches_reads`) the read limit is left to aiohttp.
+    aiohttp counts its read limit once the attempt has a connection, and again for each
+    redirect; this one counts from the attempt's start to the last response's headers. On a
+    kept-alive connection (nearly every request of a batch) they agree; a new connection's
+    connect (DNS, TCP, TLS, each also under the connect limit) and any redirects come out of
+    the same read_s. Waiting in a queue must not, so with a rate or per-host limit
+    (`watches_reads`) the read limit is left to aiohttp.
     """
 
     def __init__(self, total_s: float, read_s: float = math.inf) -> None:
@@ -85,8 +88,14 @@ class Deadlines:
         self.due[task][1] = clock() + self.read_s
 
     def end(self, task: asyncio.Task[Any]) -> None:
-        """The attempt is over, answered or not."""
+        """The attempt is over, answered or not. A cancel of the watchdog's that did not end
+        it (a library swallowed it) is undone: left noted, the task would never be timed out
+        again."""
         del self.due[task]
+        if self.cancelled.pop(task, None) is not None:
+            uncancel = getattr(task, "uncancel", None)  # Python 3.11+ counts cancels
+            if uncancel is not None:
+                uncancel()
 
     def expired(self, task: asyncio.Task[Any]) -> BaseException | None:
         """The timeout error, the cancel undone, when the watchdog cancelled `task` and nothing
