@@ -133,3 +133,36 @@ def test_body_cap_counts_decoded_bytes(strategy: str) -> None:
         finally:
             bomb.shutdown()
     assert [r.error for r in results] == [ErrorKind.BODY_TOO_LARGE]
+
+
+class ChunkedWhole(BaseHTTPRequestHandler):
+    """5,000 bytes with no Content-Length (chunked), sent with the headers in one write."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        """Headers and the whole chunked body at once, so it has all arrived when read."""
+        body = b"x" * 5000
+        head = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+        self.wfile.write(head + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body))
+        self.close_connection = True
+
+    def log_message(self, format: str, *args: object) -> None:
+        """Keep test output quiet."""
+
+
+@pytest.mark.parametrize("strategy", ALL_STRATEGIES)
+def test_body_cap_holds_for_an_undeclared_body_that_came_whole(strategy: str) -> None:
+    """A body with no Content-Length over the cap is refused, even when all of it arrived
+    with the headers (asyncio-aiohttp reads such a body at once, without streaming it)."""
+    with ThreadingHTTPServer(("127.0.0.1", 0), ChunkedWhole) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{server.server_address[1]}/chunked"
+            capped = fetch(strategy, [url], config(max_body_bytes=1000))
+            uncapped = fetch(strategy, [url], config(max_body_bytes=10_000))
+        finally:
+            server.shutdown()
+    assert [r.error for r in capped] == [ErrorKind.BODY_TOO_LARGE]
+    assert [(r.error, r.nbytes) for r in uncapped] == [(None, 5000)]
