@@ -27,7 +27,7 @@ from mock_server import MockServer, launch
 # Property tests draw the same cases on every run, so CI runs what the developer ran; draw new
 # ones on purpose with `pytest --hypothesis-profile=explore` (and add what fails as an @example).
 settings.register_profile("repeatable", derandomize=True, database=None)
-settings.register_profile("explore", max_examples=2000)
+settings.register_profile("explore", derandomize=False)
 settings.load_profile("repeatable")
 
 # Every strategy the registry knows: shared tests run each of them, whatever is added later.
