@@ -6,6 +6,7 @@ import gzip
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -103,6 +104,19 @@ def test_per_host_limit_caps_connections_the_server_sees(
     assert fresh_server.stats()["peak_in_flight"] == 2
 
 
+@contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """A stdlib HTTP server with `handler` on 127.0.0.1, in a thread, for the block: its URL."""
+    with ThreadingHTTPServer(("127.0.0.1", 0), handler) as server:
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{server.server_address[1]}"
+        finally:
+            server.shutdown()
+            thread.join()
+
+
 class GzipBomb(BaseHTTPRequestHandler):
     """1 MB of zeros, gzipped to about 1 KB: small on the wire, large once decoded."""
 
@@ -124,14 +138,8 @@ class GzipBomb(BaseHTTPRequestHandler):
 @pytest.mark.parametrize("strategy", ALL_STRATEGIES)
 def test_body_cap_counts_decoded_bytes(strategy: str) -> None:
     """A gzip bomb with a Content-Length under the cap is refused once it decodes past it."""
-    with ThreadingHTTPServer(("127.0.0.1", 0), GzipBomb) as bomb:
-        thread = threading.Thread(target=bomb.serve_forever, daemon=True)
-        thread.start()
-        try:
-            url = f"http://127.0.0.1:{bomb.server_address[1]}/bomb"
-            results = fetch(strategy, [url], config(max_body_bytes=100_000))
-        finally:
-            bomb.shutdown()
+    with serving(GzipBomb) as base:
+        results = fetch(strategy, [f"{base}/bomb"], config(max_body_bytes=100_000))
     assert [r.error for r in results] == [ErrorKind.BODY_TOO_LARGE]
 
 
@@ -155,14 +163,8 @@ class ChunkedWhole(BaseHTTPRequestHandler):
 def test_body_cap_holds_for_an_undeclared_body_that_came_whole(strategy: str) -> None:
     """A body with no Content-Length over the cap is refused, even when all of it arrived
     with the headers (asyncio-aiohttp reads such a body at once, without streaming it)."""
-    with ThreadingHTTPServer(("127.0.0.1", 0), ChunkedWhole) as server:
-        thread = threading.Thread(target=server.serve_forever, daemon=True)
-        thread.start()
-        try:
-            url = f"http://127.0.0.1:{server.server_address[1]}/chunked"
-            capped = fetch(strategy, [url], config(max_body_bytes=1000))
-            uncapped = fetch(strategy, [url], config(max_body_bytes=10_000))
-        finally:
-            server.shutdown()
+    with serving(ChunkedWhole) as base:
+        capped = fetch(strategy, [f"{base}/chunked"], config(max_body_bytes=1000))
+        uncapped = fetch(strategy, [f"{base}/chunked"], config(max_body_bytes=10_000))
     assert [r.error for r in capped] == [ErrorKind.BODY_TOO_LARGE]
     assert [(r.error, r.nbytes) for r in uncapped] == [(None, 5000)]
