@@ -88,6 +88,12 @@ def assert_one_per_url(results: Sequence[FetchResult], urls: Sequence[str]) -> N
 STOPS = [(signal.SIGINT, 130), (signal.SIGTERM, 143), (signal.SIGHUP, 129)]
 
 
+def family(process: subprocess.Popen[str]) -> list[psutil.Process]:
+    """The process and every descendant it has now."""
+    parent = psutil.Process(process.pid)
+    return [parent, *parent.children(recursive=True)]
+
+
 def assert_all_gone(processes: list[psutil.Process], timeout_s: float = 5.0) -> None:
     """None of the processes is still running (a moment is allowed for them to exit)."""
     _, alive = psutil.wait_procs(processes, timeout=timeout_s)

@@ -20,6 +20,7 @@ from tests.conftest import (
     STOPS,
     WAIT_S,
     assert_all_gone,
+    family,
     start,
     wait_until,
 )
@@ -58,12 +59,6 @@ def wait_for_results(process: subprocess.Popen[str], out: Path, count: int) -> N
         return len(lines(out)) >= count
 
     wait_until(written, f"{count} results in {out.name}")
-
-
-def family(process: subprocess.Popen[str]) -> list[psutil.Process]:
-    """The process and every descendant it has now."""
-    parent = psutil.Process(process.pid)
-    return [parent, *parent.children(recursive=True)]
 
 
 def workers(process: subprocess.Popen[str]) -> list[psutil.Process]:

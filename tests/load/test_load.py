@@ -16,7 +16,7 @@ from fetcher.load.csv_rows import write_csv
 from fetcher.load.report import to_json
 from fetcher.load.results import GeneratorResult, merge, new_histogram
 from mock_server import MockServer
-from tests.conftest import FETCHER, run_fetcher, start, wait_until
+from tests.conftest import FETCHER, assert_all_gone, run_fetcher, start, wait_until
 
 LATENCY_KEYS = {"min", "mean", "p50", "p90", "p99", "p99.9", "max"}
 # The load tests every client must pass: the fast one (the default) and aiohttp's.
@@ -233,8 +233,7 @@ def test_a_stop_signal_prints_the_report_and_exits_128_plus_it(
             process.kill()
             process.communicate()
     assert process.returncode == code, stderr
-    _, alive = psutil.wait_procs(children, timeout=5)
-    assert alive == []
+    assert_all_gone(children)
     assert "requests" in stdout and "interrupted" in stdout
     data = json.loads(report.read_text())
     assert data["interrupted"] is True

@@ -30,6 +30,7 @@ from tests.conftest import (
     assert_one_per_url,
     closed_port,
     dask_cluster,
+    family,
     fetch,
     run_fetcher,
     start,
@@ -150,12 +151,12 @@ def start_half_hung_run(
             return answered and out.exists() and len(out.read_text().splitlines()) >= 30
 
         wait_until(written, "the first chunk written, the second's 15 hung", timeout_s=60)
-        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(True)]
+        started = family(process)
     except BaseException:
         process.kill()
         raise
-    assert len(family) >= 3  # this process and its two workers at least
-    return process, out, family
+    assert len(started) >= 3  # this process and its two workers at least
+    return process, out, started
 
 
 @pytest.mark.parametrize(("signum", "code"), STOPS, ids=lambda v: getattr(v, "name", str(v)))
@@ -165,7 +166,7 @@ def test_a_stop_signal_keeps_every_finished_result_and_exits_128_plus_it(
     """The first chunk completes; in the second, every other URL hangs. A stop signal writes
     the first chunk's 30 results and the second's 15 finished ones, no more, exits 128+N and
     leaves no worker."""
-    process, out, family = start_half_hung_run(fresh_server, tmp_path)
+    process, out, started = start_half_hung_run(fresh_server, tmp_path)
     try:
         process.send_signal(signum)
         _, stderr = process.communicate(timeout=WAIT_S)
@@ -177,16 +178,16 @@ def test_a_stop_signal_keeps_every_finished_result_and_exits_128_plus_it(
     )
     assert indices == list(range(30)) + list(range(30, 60, 2))
     assert "interrupted" in stderr
-    assert_all_gone(family, timeout_s=10)
+    assert_all_gone(started, timeout_s=10)
 
 
 def test_the_cluster_exits_when_fetcher_is_killed(fresh_server: MockServer, tmp_path: Path) -> None:
     """SIGKILL on `fetcher fetch` runs no cleanup: the LocalCluster's worker processes notice
     their parent is gone and exit within seconds."""
-    process, _, family = start_half_hung_run(fresh_server, tmp_path)
+    process, _, started = start_half_hung_run(fresh_server, tmp_path)
     process.kill()
     process.communicate(timeout=WAIT_S)
-    assert_all_gone(family, timeout_s=10)
+    assert_all_gone(started, timeout_s=10)
 
 
 def test_ctrl_c_while_the_cluster_starts_prints_no_traceback(
@@ -207,17 +208,14 @@ def test_ctrl_c_while_the_cluster_starts_prints_no_traceback(
             return len(psutil.Process(process.pid).children(recursive=True)) >= 3
 
         wait_until(workers_starting, "the forkserver and two workers", timeout_s=60)
-        family = [psutil.Process(process.pid), *psutil.Process(process.pid).children(True)]
+        started = family(process)
         os.killpg(process.pid, signal.SIGINT)
         _, stderr = process.communicate(timeout=WAIT_S)
     finally:
         process.kill()
     assert process.returncode == 130, stderr
     assert "Traceback" not in stderr
-    _, alive = psutil.wait_procs(family, timeout=10)
-    for each in alive:
-        each.kill()
-    assert alive == []
+    assert_all_gone(started, timeout_s=10)
 
 
 def test_without_the_extra_fetch_names_it_in_one_line(tmp_path: Path) -> None:
