@@ -7,6 +7,7 @@ is a package, so this module is imported once under one name.
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import socket
 import subprocess
@@ -100,6 +101,17 @@ def assert_all_gone(processes: list[psutil.Process], timeout_s: float = 5.0) -> 
     for each in alive:
         each.kill()
     assert alive == []
+
+
+def ctrl_c_ends_quietly(process: subprocess.Popen[str], gone_within_s: float = 5.0) -> None:
+    """A terminal's Ctrl-C, SIGINT to the whole group of `process` (started in a session of
+    its own): it exits 130 with no traceback, and nothing it started is left running."""
+    started = family(process)
+    os.killpg(process.pid, signal.SIGINT)
+    _, stderr = process.communicate(timeout=WAIT_S)
+    assert process.returncode == 130, stderr
+    assert "Traceback" not in stderr
+    assert_all_gone(started, gone_within_s)
 
 
 def wait_until(condition: Callable[[], object], what: str, timeout_s: float = WAIT_S) -> None:
