@@ -1,5 +1,6 @@
 """The event loop every async part of fetcher runs on: uvloop's when it is installed, else
-asyncio's own (uvloop costs about a third less CPU per request)."""
+asyncio's own (uvloop costs about a third less CPU per request); and undoing a watchdog's
+cancel, which both the fetch loop and the load generator turn into a timeout."""
 
 from __future__ import annotations
 
@@ -26,3 +27,10 @@ def run_loop(coro: Coroutine[Any, Any, T], use_uvloop: bool = True) -> T:
         else:
             return uvloop.run(coro)
     return asyncio.run(coro)
+
+
+def uncancel(task: asyncio.Task[Any] | None) -> int:
+    """Undo one cancel of `task` (a watchdog's, turned into a timeout); the cancels still
+    pending on it, others' (Ctrl-C). Python 3.10 does not count cancels: there it returns 0."""
+    undo = getattr(task, "uncancel", None)  # Python 3.11+
+    return 0 if undo is None else int(undo())

@@ -12,6 +12,7 @@ from typing import Any
 from fetcher.load.client import Send
 from fetcher.load.config import LATE_START_MS, LoadConfig
 from fetcher.load.results import GeneratorResult, Progress, Recorder
+from fetcher.loop import uncancel
 from fetcher.policy.classify import classify
 
 PROGRESS_INTERVAL_S = 0.5
@@ -101,13 +102,6 @@ class WorkerStarts:
         count = min(wanted, self.per_tick - self.started)
         self.started += count
         return count
-
-
-def _uncancel() -> None:
-    """Undo the watchdog's cancel on this task (Python 3.11+ counts them)."""
-    uncancel = getattr(asyncio.current_task(), "uncancel", None)
-    if uncancel is not None:
-        uncancel()
 
 
 class Generator:
@@ -349,7 +343,7 @@ class Generator:
         except asyncio.CancelledError:
             if not slot.expired:
                 raise
-            _uncancel()
+            uncancel(asyncio.current_task())  # the watchdog's cancel
             slot.expired = False
             self._record_error(index, url, due, sent, TimeoutError("request timed out"))
             return

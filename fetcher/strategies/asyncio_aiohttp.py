@@ -19,7 +19,7 @@ from typing import Any
 import aiohttp
 
 from fetcher.config import FetchConfig
-from fetcher.loop import run_loop
+from fetcher.loop import run_loop, uncancel
 from fetcher.models import FetchResult, OnResult
 from fetcher.policy import retry
 from fetcher.policy.classify import BodyTooLargeError
@@ -93,9 +93,7 @@ class Deadlines:
         again."""
         del self.due[task]
         if self.cancelled.pop(task, None) is not None:
-            uncancel = getattr(task, "uncancel", None)  # Python 3.11+ counts cancels
-            if uncancel is not None:
-                uncancel()
+            uncancel(task)
 
     def expired(self, task: asyncio.Task[Any]) -> BaseException | None:
         """The timeout error, the cancel undone, when the watchdog cancelled `task` and nothing
@@ -103,8 +101,7 @@ class Deadlines:
         limit = self.cancelled.pop(task, None)
         if limit is None:
             return None
-        uncancel = getattr(task, "uncancel", None)  # Python 3.11+ counts cancels
-        if uncancel is not None and uncancel() > 0:
+        if uncancel(task) > 0:
             return None  # cancelled by someone else as well (Ctrl-C): that cancel stands
         if limit == "read":
             return aiohttp.SocketTimeoutError(f"no data for {self.read_s:g} s")
