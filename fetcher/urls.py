@@ -39,22 +39,20 @@ def parse_urls(lines: Iterable[str], name: str = "<urls>") -> list[str]:
 
 def iter_urls(lines: Iterable[str], name: str = "<urls>") -> Iterator[str]:
     """The URLs in `lines`, one at a time; a bad line raises UrlFileError when it is reached."""
-    for number, line in enumerate(lines, start=1):
-        text = line.strip()
-        if not text or text.startswith("#"):
-            continue
+    for number, text in _url_lines(lines):
         problem = url_problem(text)
         if problem:
             raise UrlFileError(f"{name}:{number}: {problem}: {text[:200]!r}")
         yield text
 
 
-def _unchecked(lines: Iterable[str]) -> Iterator[str]:
-    """The URLs in lines checked already: blanks and comments skipped, nothing parsed."""
-    for line in lines:
+def _url_lines(lines: Iterable[str]) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line that holds a URL: blanks and `#` comments skipped.
+    The one rule for both reads of a UrlFile, so its count and its URLs agree."""
+    for number, line in enumerate(lines, start=1):
         text = line.strip()
         if text and not text.startswith("#"):
-            yield text
+            yield number, text
 
 
 def url_problem(text: str) -> str | None:
@@ -104,7 +102,7 @@ class UrlFile:
 
     def __iter__(self) -> Iterator[str]:
         with open(self._path, encoding="utf-8") as lines:
-            yield from _unchecked(lines)
+            yield from (text for _, text in _url_lines(lines))  # checked on opening
 
     def __contains__(self, url: object) -> bool:
         return any(each == url for each in self)
