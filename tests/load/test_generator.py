@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 from fetcher.load import LoadConfig, run_load
 from fetcher.load.config import DEFAULT_OPEN_CONCURRENCY
-from fetcher.load.generator import POOL_FLOOR, WorkerStarts
+from fetcher.load.generator import POOL_FLOOR, START_PER_TICK, Generator, WorkerStarts
 from mock_server import MockServer
 
 
@@ -79,3 +82,42 @@ def test_the_floor_of_workers_is_there_when_the_schedule_starts(fresh_server: Mo
     result = run_load(LoadConfig(urls=urls, rate=20_000, requests=POOL_FLOOR))
     assert result.status == {200: POOL_FLOOR}
     assert fresh_server.stats()["peak_in_flight"] == POOL_FLOOR
+
+
+def generator(rate: float = 1000.0) -> Generator:
+    """A generator that sends nowhere: for its scheduling alone."""
+    url = "http://127.0.0.1:9/"
+    return Generator(LoadConfig(urls=(url,), rate=rate), send=None, urls=[url])  # type: ignore[arg-type]
+
+
+def test_the_generator_is_busy_over_90_percent_of_a_core() -> None:
+    """Windows of 50 ms with the CPU time the generator would have used in each."""
+    busy = generator()
+
+    def window(cpu_share: float) -> bool:
+        now, cpu_s = time.perf_counter(), time.process_time()
+        busy._note_busy((now - 0.05, cpu_s - 0.05 * cpu_share))
+        return busy.busy
+
+    assert [window(share) for share in (0.5, 0.95, 0.85, 1.0)] == [False, True, False, True]
+    short = (time.perf_counter(), time.process_time() - 1.0)
+    assert busy._note_busy(short) == short  # not yet a window long: not measured
+
+
+def test_no_worker_starts_while_the_generator_is_busy() -> None:
+    """A second's requests overdue and no worker free: a busy generator starts none (more
+    connections cannot help it), one with CPU to spare as many as the bound allows."""
+
+    async def started(busy: bool) -> int:
+        behind = generator()
+        behind.t0 = time.perf_counter() - 1.0
+        behind.released, behind.busy = 1000, busy
+        behind._dispatch()
+        count = len(behind.workers)
+        for task in list(behind.workers):
+            task.cancel()
+        await asyncio.gather(*behind.workers, return_exceptions=True)
+        return count
+
+    assert asyncio.run(started(busy=True)) == 0
+    assert asyncio.run(started(busy=False)) == START_PER_TICK
