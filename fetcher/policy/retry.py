@@ -130,13 +130,28 @@ def call(policy: Retries, send: Callable[[], T], counter: Attempts, method: str 
     try:
         return send()
     except Exception as exc:
-        if _attempts(policy, method) < 2 or not retryable(exc):
-            raise
-        first: Exception | None = exc
+        first = exc
+    return call_again(policy, send, counter, first, started, method)
+
+
+def call_again(
+    policy: Retries,
+    send: Callable[[], T],
+    counter: Attempts,
+    first: Exception,
+    started: float,
+    method: str = "GET",
+) -> T:
+    """What `call` does once the first try, begun at `started` (monotonic) with
+    `counter.attempts` at 1, has failed with `first`: `first` raised again when the policy
+    does not retry it, else stamina's retries."""
+    if _attempts(policy, method) < 2 or not retryable(first):
+        raise first
+    failed: Exception | None = first
     for each in stamina.retry_context(**_settings(policy, method, started)):
         with each:
-            if first is not None:
-                failure, first = first, None
+            if failed is not None:
+                failure, failed = failed, None
                 raise failure
             counter.attempts += 1
             return send()
@@ -152,13 +167,28 @@ async def acall(
     try:
         return await send()
     except Exception as exc:
-        if _attempts(policy, method) < 2 or not retryable(exc):
-            raise
-        first: Exception | None = exc
+        first = exc
+    return await acall_again(policy, send, counter, first, started, method)
+
+
+async def acall_again(
+    policy: Retries,
+    send: Callable[[], Awaitable[T]],
+    counter: Attempts,
+    first: Exception,
+    started: float,
+    method: str = "GET",
+) -> T:
+    """The async twin of `call_again`. A loop that runs the first try itself calls this only
+    once it failed, so the requests that succeed first time are awaited one coroutine less
+    deep (every suspension of a request is resumed through each frame that awaits it)."""
+    if _attempts(policy, method) < 2 or not retryable(first):
+        raise first
+    failed: Exception | None = first
     async for each in stamina.retry_context(**_settings(policy, method, started)):
         with each:
-            if first is not None:
-                failure, first = first, None
+            if failed is not None:
+                failure, failed = failed, None
                 raise failure
             counter.attempts += 1
             return await send()

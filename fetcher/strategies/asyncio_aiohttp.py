@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import ssl
+import time
 from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -185,18 +186,22 @@ async def fetch_one(
 ) -> FetchResult:
     """GET one URL in `task`, retried as the policy says; a failure is a result, never raised."""
     config = policy[0]
+    started = time.monotonic()
+    job.attempts = 1
     try:
-        if config.retries.attempts == 1:  # no retries: no closure, no policy call per request
-            job.attempts = 1
-            status, body = await get(session, job.url, policy, task)
-        else:
-            status, body = await retry.acall(
-                config.retries, lambda: get(session, job.url, policy, task), job
+        # The first try is awaited here, not through retry.acall: a frame less to resume the
+        # request through at each of its waits (1% of a fetch at 0 ms). The policy, stamina
+        # and the closure come in only once it failed.
+        status, body = await get(session, job.url, policy, task)
+    except Exception as first:
+        try:
+            status, body = await retry.acall_again(
+                config.retries, lambda: get(session, job.url, policy, task), job, first, started
             )
-    except retry.RetryableStatus as answer:  # still "later" on the last try: a result like any
-        return job.answered(answer.status, answer.nbytes)
-    except (aiohttp.ClientError, asyncio.TimeoutError, BodyTooLargeError, OSError) as exc:
-        return job.failed(exc)
+        except retry.RetryableStatus as answer:  # still "later" on the last try: a result
+            return job.answered(answer.status, answer.nbytes)
+        except (aiohttp.ClientError, asyncio.TimeoutError, BodyTooLargeError, OSError) as exc:
+            return job.failed(exc)
     cpu.work(body, config.cpu_ms)
     return job.answered(status, len(body), body if config.keep_body else None)
 
