@@ -15,17 +15,20 @@ import sys
 import threading
 from array import array
 from collections.abc import Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from fetcher.cli import exits
 from fetcher.cli.args import add_fetch_options, config_from_args, require_extras
 from fetcher.cli.output import OutputClosed, OutputFailed, ResultsWriter, open_results
 from fetcher.config import FetchConfig
 from fetcher.errors import FetcherError
-from fetcher.models import FetchResult
+from fetcher.models import FetchResult, OnResult
 from fetcher.resume import DoneSet
 from fetcher.strategies import STRATEGIES, Strategy
 from fetcher.urls import UrlFile
+
+if TYPE_CHECKING:
+    from fetcher.render.console import ProgressHooks
 
 DEFAULT_STRATEGY = "asyncio-aiohttp"
 
@@ -91,20 +94,11 @@ def fetch(
     t0 = clock()
     code = exits.OK
     failure: Exception | None = None
-    renumber = len(todo.done) > 0
     try:
         with progress_bars(args.quiet) as bars:
             bars.start(args.strategy, len(todo))
-
-            def on_result(result: FetchResult) -> None:
-                # Renumbered only when --resume skipped some: replace() costs ~5 µs a result.
-                if renumber:
-                    result = dataclasses.replace(result, index=todo.index_of(result.index))
-                writer.add(result)
-                bars.advance()
-
             if len(todo):
-                strategy.run(todo, config, on_result, t0)
+                strategy.run(todo, config, results_sink(writer, bars, todo), t0)
     except KeyboardInterrupt as stop:
         code = exits.interrupted(stop)
     except (OutputFailed, OutputClosed) as error:
@@ -130,6 +124,23 @@ def fetch(
     if code not in (exits.OK, exits.FAILED):
         exit_if_threads_linger(code)
     return code
+
+
+def results_sink(writer: ResultsWriter, bars: ProgressHooks, todo: Pending) -> OnResult:
+    """Where each result goes: to the writer, and to the bar when one is shown, renumbered
+    when --resume skipped some. Without either, straight to the writer: no call between."""
+    renumber = len(todo.done) > 0
+    if bars.progress is None and not renumber:
+        return writer.add
+
+    def on_result(result: FetchResult) -> None:
+        # Renumbered only when --resume skipped some: replace() costs ~5 µs a result.
+        if renumber:
+            result = dataclasses.replace(result, index=todo.index_of(result.index))
+        writer.add(result)
+        bars.advance()
+
+    return on_result
 
 
 def open_resumed(args: argparse.Namespace, urls: UrlFile) -> tuple[BinaryIO, str, DoneSet]:

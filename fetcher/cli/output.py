@@ -88,11 +88,6 @@ class ResultsWriter:
         """Record one result; raises OutputFailed or OutputClosed when the output is gone."""
         if self._failure is not None:
             raise self._failure
-        self.count += 1
-        if result.ok:
-            self.ok += 1
-        else:
-            self.errors[str(result.error)] += 1
         with self._lock:
             self._results.append(result)
             if len(self._results) >= FLUSH_LINES:
@@ -124,6 +119,15 @@ class ResultsWriter:
             self._failure = OutputFailed(self.name, error, self.written)
             raise self._failure from None
         self.written += len(results)
+        self._tally(results)
+
+    def _tally(self, results: list[FetchResult]) -> None:
+        # Counted a batch at a time once written, not a result at a time as each arrives. The
+        # summary is printed only when every write succeeded, so it counts every result.
+        failed = [str(result.error) for result in results if result.error is not None]
+        self.count += len(results)
+        self.ok += len(results) - len(failed)
+        self.errors.update(failed)
 
     def close(self) -> None:
         """Write what is left and close the file (stdout stays open)."""
