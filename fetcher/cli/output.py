@@ -88,29 +88,31 @@ class ResultsWriter:
         """Record one result; raises OutputFailed or OutputClosed when the output is gone."""
         if self._failure is not None:
             raise self._failure
-        with self._lock:
-            self._results.append(result)
-            if len(self._results) >= FLUSH_LINES:
-                self._write()
+        # No lock for the append (taking one per result cost ~1% of a fetch at 0 ms): appending
+        # to a list is atomic, and a batch leaves it only by the `del` in _write, which takes
+        # from the front exactly what it wrote, so results added meanwhile stay for the next.
+        self._results.append(result)
+        if len(self._results) >= FLUSH_LINES:
+            self.flush()
 
     def flush(self) -> None:
         """Write every gathered line, whole, and flush them to the file."""
-        with self._lock:
+        with self._lock:  # one batch at a time, from this thread or the writer thread
             self._write()
 
     def _write(self) -> None:
         if self._failure is not None:
             raise self._failure
-        results = self._results
+        results = self._results[:]
         if not results:
             return
         # Encoded together: one at a time, between requests, each took ~10 µs of a fetch at
-        # 0 ms; in one loop here they take ~2 µs. Encoded before the batch leaves the list, so
-        # a Ctrl-C or SIGTERM raised while encoding leaves it for close() to write.
+        # 0 ms; in one loop here they take ~2 µs. The batch leaves the list only once written,
+        # so a Ctrl-C or SIGTERM raised while encoding or writing leaves it for close().
         lines = b"".join(map(json_line, results))
-        self._results = []
         try:
             self.out.write(lines)
+            del self._results[: len(results)]
             self.out.flush()
         except BrokenPipeError:
             self._failure = OutputClosed()
