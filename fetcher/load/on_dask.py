@@ -19,7 +19,7 @@ from typing import Any
 from fetcher import cluster
 from fetcher.errors import FetcherError
 from fetcher.load.config import LoadConfig
-from fetcher.load.processes import _generate, _received_signal, _Signals, share
+from fetcher.load.processes import Signals, generate, note_stop_signal, share
 from fetcher.load.results import GeneratorResult, LoadResult, merge
 from fetcher.loop import run_loop
 
@@ -65,7 +65,7 @@ def run_dask(config: LoadConfig, address: str | None) -> LoadResult:
             parts: list[WorkerPart] = client.gather(futures)
         except KeyboardInterrupt as stopped:
             # The generators stop as on their own Ctrl-C and hand back what they measured.
-            _received_signal(getattr(stopped, "signum", signal.SIGINT))
+            note_stop_signal(getattr(stopped, "signum", signal.SIGINT))
             stop.set()
             interrupted = True
             cluster.wait_done(futures, STOP_GRACE_S)
@@ -98,8 +98,8 @@ def generate_on_worker(config: LoadConfig, index: int, stop_name: str) -> Worker
     """On a worker: run generator `index` to its bound or to the client's stop."""
     stop = cluster.StopSignal(stop_name)
     try:
-        signals = _Signals(stop=stop, go=_Go())
-        part = run_loop(_generate(config, index, None, signals), config.use_uvloop)
+        signals = Signals(stop=stop, go=_Go())
+        part = run_loop(generate(config, index, None, signals), config.use_uvloop)
     finally:
         stop.close()
     return WorkerPart(host=socket.gethostname(), part=part)

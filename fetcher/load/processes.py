@@ -35,17 +35,18 @@ def stop_signal() -> int:
     return _received[-1] if _received else signal.SIGINT
 
 
-def _received_signal(signum: int) -> None:
+def note_stop_signal(signum: int) -> None:
+    """Record that `signum` stopped a run in this process (for `stop_signal`)."""
     _received.append(signum)
 
 
 def run_one(config: LoadConfig, on_progress: Callable[[Progress], None] | None) -> GeneratorResult:
     """One generator on this process's event loop; Ctrl-C stops it."""
-    return run_loop(_generate(config, 0, on_progress, _Signals()), config.use_uvloop)
+    return run_loop(generate(config, 0, on_progress, Signals()), config.use_uvloop)
 
 
 @dataclass
-class _Signals:
+class Signals:
     """How a generator learns to start and stop: its own SIGINT, or events from the parent."""
 
     stop: Any = None
@@ -68,7 +69,7 @@ class _Signals:
 
     @staticmethod
     def _interrupt(generator: Generator, signum: int) -> None:
-        _received_signal(signum)
+        note_stop_signal(signum)
         generator.interrupt()
 
     async def _poll(self, generator: Generator) -> None:
@@ -85,11 +86,11 @@ class _Signals:
                 asyncio.get_running_loop().remove_signal_handler(signum)
 
 
-async def _generate(
+async def generate(
     config: LoadConfig,
     index: int,
     on_progress: Callable[[Progress], None] | None,
-    signals: _Signals,
+    signals: Signals,
 ) -> GeneratorResult:
     """One generator on one client session, from setup to result."""
     async with open_client(config, config.concurrency) as send:
@@ -135,7 +136,7 @@ def run_processes(config: LoadConfig, on_progress: Callable[[Progress], None] | 
     ]
 
     def on_signal(signum: int, frame: object) -> None:
-        _received_signal(signum)
+        note_stop_signal(signum)
         stop.set()
 
     previous = {signum: signal.signal(signum, on_signal) for signum in STOP_SIGNALS}
@@ -162,10 +163,10 @@ def _child(config: LoadConfig, index: int, queue: Any, stop: Any, go: Any, progr
     def report(snapshot: Progress) -> None:
         queue.put(("progress", index, snapshot))
 
-    signals = _Signals(stop=stop, go=go, ready=lambda: queue.put(("ready", index, None)))
+    signals = Signals(stop=stop, go=go, ready=lambda: queue.put(("ready", index, None)))
     try:
         part = run_loop(
-            _generate(config, index, report if progress else None, signals), config.use_uvloop
+            generate(config, index, report if progress else None, signals), config.use_uvloop
         )
     except Exception as exc:  # sent to the parent, which raises it there
         queue.put(("error", index, f"{type(exc).__name__}: {exc}"))
