@@ -23,6 +23,7 @@ This package's face is `run_load(LoadConfig) -> LoadResult`; the work is done in
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable
 
 from fetcher.load.config import LoadConfig
@@ -34,16 +35,29 @@ __all__ = ["LoadConfig", "LoadResult", "Progress", "run_load"]
 def run_load(
     config: LoadConfig, on_progress: Callable[[Progress], None] | None = None
 ) -> LoadResult:
-    """Run the load to its bound (or Ctrl-C) and return the merged result."""
+    """Run the load to its bound and return the merged result.
+
+    Ctrl-C, SIGTERM and SIGHUP stop the run: the generators stop, and what they measured comes
+    back marked `interrupted`. A stop signal that this process leaves at its default action
+    (SIGTERM and SIGHUP, unless the program handles them as `fetcher load` does) is raised again
+    once they have stopped, and ends the process as it would have without the run: a program
+    (a test suite under `timeout`, a service under systemd) keeps its SIGTERM.
+    """
     # Here, not at the top: the clients and the event loop are loaded only when a run starts.
-    from fetcher.load.processes import run_one, run_processes
+    from fetcher.load.processes import run_one, run_processes, stop_signal
     from fetcher.load.results import merge
+    from fetcher.orphans import STOP_SIGNALS
 
     config = config.bounded
     if config.dask:
         from fetcher.load.on_dask import run_dask
 
         return run_dask(config, config.scheduler)
+    defaults = [signum for signum in STOP_SIGNALS if signal.getsignal(signum) == signal.SIG_DFL]
     if config.processes == 1:
-        return merge(config, [run_one(config, on_progress)])
-    return run_processes(config, on_progress)
+        result = merge(config, [run_one(config, on_progress)])
+    else:
+        result = run_processes(config, on_progress)
+    if result.interrupted and stop_signal() in defaults:
+        signal.raise_signal(stop_signal())
+    return result

@@ -6,6 +6,7 @@ import json
 import signal
 import socket
 import subprocess
+import sys
 from pathlib import Path
 
 import psutil
@@ -16,7 +17,7 @@ from fetcher.load.csv_rows import write_csv
 from fetcher.load.report import to_json
 from fetcher.load.results import GeneratorResult, merge, new_histogram
 from mock_server import MockServer
-from tests.conftest import FETCHER, assert_all_gone, run_fetcher, start, wait_until
+from tests.conftest import FETCHER, assert_all_gone, family, run_fetcher, start, wait_until
 
 LATENCY_KEYS = {"min", "mean", "p50", "p90", "p99", "p99.9", "max"}
 # The load tests every client must pass: the fast one (the default) and aiohttp's.
@@ -238,6 +239,45 @@ def test_a_stop_signal_prints_the_report_and_exits_128_plus_it(
     data = json.loads(report.read_text())
     assert data["interrupted"] is True
     assert data["requests"] > 0
+
+
+# A program that calls run_load for a minute, saying when its first progress arrives.
+CALLS_RUN_LOAD = """\
+import sys
+from fetcher.load import LoadConfig, run_load
+
+def on_progress(progress):
+    if progress.requests:
+        print("running", flush=True)
+
+config = LoadConfig(urls=(sys.argv[1],), duration_s=60, processes=int(sys.argv[2]))
+result = run_load(config, on_progress)
+print("returned", result.interrupted, flush=True)
+"""
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_program_calling_run_load_still_ends_on_its_sigterm(
+    server: MockServer, processes: int
+) -> None:
+    """SIGTERM at its default action in the calling program: run_load stops its generators,
+    then the signal ends the program as it would have without the run (it was swallowed, and
+    the program ran on: a test suite under `timeout` did not stop)."""
+    url = server.url_for("/items/1")
+    process = start([sys.executable, "-c", CALLS_RUN_LOAD, url, str(processes)])
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == "running\n"
+        started = family(process)
+        process.send_signal(signal.SIGTERM)
+        stdout, stderr = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == -signal.SIGTERM, stdout + stderr
+    assert "returned" not in stdout
+    assert_all_gone(started)
 
 
 def _wait_for_requests(process: subprocess.Popen[str]) -> None:
