@@ -86,10 +86,13 @@ def _closed(result: LoadResult, cpu: float) -> Verdict:
     if cpu >= CPU_BOUND:
         return Verdict(None, "generator_cpu", _cpu(cpu))
     connections = result.config.concurrency
+    answered = result.requests / result.duration_s if result.duration_s > 0 else 0.0
     text = (
         f"limited by the target: the generator used {cpu:.0%} of a core, so its "
-        f"{connections} connections were each waiting on the target's answers; raise -c to "
-        "press harder."
+        f"{connections} connections were each waiting on the target's answers "
+        f"({_mean_ms(list(result.series)):,.1f} ms each on average; it answered "
+        f"{answered:,.0f}/s). Raise -c to press harder: if requests/s then stays flat while "
+        f"latency grows, the target is saturated at about {answered:,.0f}/s."
     )
     return Verdict(None, "target", text)
 

@@ -54,6 +54,16 @@ def test_a_busy_generator_is_named_with_its_cpu() -> None:
     assert "--processes" in judged.text
 
 
+def test_the_closed_model_waiting_on_the_target_says_how_to_tell_saturation() -> None:
+    """Connections waiting 2 ms each, 1,000 answers a second, the generator at 30%: raise -c,
+    and if the rate stays flat while latency grows, the target is saturated at that rate."""
+    judged = verdict(run(rate=None), INTERVAL_S)
+    assert (judged.target_reached, judged.limited_by) == (None, "target")
+    assert "100 connections were each waiting" in judged.text
+    assert "(2.0 ms each on average; it answered 1,000/s)" in judged.text
+    assert "saturated at about 1,000/s" in judged.text
+
+
 def test_a_full_in_flight_cap_with_steady_latency_says_raise_c() -> None:
     """Every slot busy while the target's latency held: the cap is too small for rate x latency."""
     slow = ((100, 100 * 200_000),) * 12  # 200 ms each, steady
