@@ -32,8 +32,10 @@ def stdout_console() -> Console:
 
 
 def stderr_console() -> Console:
-    """Where progress and messages go, so stdout stays for data."""
-    return Console(stderr=True)
+    """Where progress and messages go, so stdout stays for data. A message to a pipe or a log
+    stays on its one line: rich would wrap it at 80 columns there."""
+    console = Console(stderr=True)
+    return console if console.is_terminal else Console(stderr=True, soft_wrap=True)
 
 
 @dataclass

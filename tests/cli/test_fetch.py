@@ -31,6 +31,18 @@ def test_fetch_streams_one_json_line_per_result(tmp_path: Path, server: MockServ
     assert "3 results" in done.stderr and "1 ok, 2 failed" in done.stderr
 
 
+def test_the_summary_is_one_line_in_a_log(tmp_path: Path, server: MockServer) -> None:
+    """Over 80 columns, the summary still comes out on one line when stderr is a pipe (rich
+    wrapped it at 80 there, leaving 'on asyncio' on a line of its own)."""
+    urls = [server.url_for("/status/404"), server.url_for("/status/503"), "http://127.0.0.1:1/"]
+    done = run_fetcher(
+        "fetch", "-", "--attempts", "1", "--out", str(tmp_path / "out.jsonl"), stdin="\n".join(urls)
+    )
+    summary = [line for line in done.stderr.splitlines() if " results in " in line]
+    assert len(summary) == 1 and len(summary[0]) > 80, done.stderr
+    assert summary[0].endswith(("on asyncio", "on uvloop")), done.stderr
+
+
 def test_fetch_stops_at_a_bad_line_before_any_request(
     tmp_path: Path, fresh_server: MockServer
 ) -> None:
