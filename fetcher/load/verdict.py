@@ -73,8 +73,9 @@ def verdict(result: LoadResult, interval_s: float, load_per_core: float | None =
         return Verdict(False, "pool", _pool(result, shortfall, first_ms, last_ms))
     answered = result.requests / result.duration_s if result.duration_s > 0 else 0.0
     text = (
-        f"target not reached ({shortfall}): limited by the target: its latency went from "
-        f"{first_ms:,.1f} ms to {last_ms:,.1f} ms as requests piled up ({result.peak_in_flight:,} "
+        f"target not reached ({shortfall}): limited by the target: its mean latency went from "
+        f"{first_ms:,.1f} ms in the first quarter of the run to {last_ms:,.1f} ms in the last "
+        f"as requests piled up ({result.peak_in_flight:,} "
         f"in flight at most) and it answered {answered:,.0f}/s; the generator used {cpu:.0%} of "
         "a core. Try a lower --rate."
     )

@@ -65,7 +65,8 @@ def _sections(data: dict[str, Any]) -> Iterator[RenderableType]:
     yield _summary(data)
     if data["responses"]:
         yield _latency_table(data)
-        yield _histogram_text(data["histogram"])
+        open_model = "latency_uncorrected_ms" in data
+        yield _histogram_text(data["histogram"], "corrected " if open_model else "")
         yield _counts_table("status", data["status"])
     else:
         # A table of zeros would read as a measurement; there is none.
@@ -105,7 +106,12 @@ def _summary(data: dict[str, Any]) -> str:
         )
     if "late_starts" in data:
         threshold_ms = data["late_start_threshold_ms"]
-        lines.append(f"late starts {data['late_starts']:,} (> {threshold_ms:g} ms after due)")
+        lag = data["start_lag_ms"]
+        lines.append(
+            f"late starts {data['late_starts']:,} (> {threshold_ms:g} ms after due); start lag "
+            f"p50 {lag['p50']:,.3f} ms, p99 {lag['p99']:,.3f} ms (the corrected latency includes "
+            "it; the generator's timer wakes about every millisecond)"
+        )
     lines.append(f"verdict    {data['verdict']}")
     return "\n".join(lines)
 
@@ -116,8 +122,17 @@ def _share(part: int, whole: int) -> str:
 
 
 def _latency_table(data: dict[str, Any]) -> RenderableType:
-    """Latency percentiles; in the open model corrected and uncorrected side by side."""
-    table = Table(title="latency (ms)", title_justify="left")
+    """Latency percentiles; in the open model corrected and uncorrected side by side, with
+    what each counts from."""
+    caption = None
+    if "latency_uncorrected_ms" in data:
+        caption = (
+            "corrected: from when each request was due (coordinated omission corrected, as "
+            "wrk2 does: a late start counts); uncorrected: from when it was sent"
+        )
+    table = Table(
+        title="latency (ms)", title_justify="left", caption=caption, caption_justify="left"
+    )
     table.add_column("")
     columns = [("corrected" if "latency_uncorrected_ms" in data else "latency", data["latency_ms"])]
     if "latency_uncorrected_ms" in data:
@@ -129,10 +144,10 @@ def _latency_table(data: dict[str, Any]) -> RenderableType:
     return table
 
 
-def _histogram_text(rows: list[dict[str, Any]]) -> str:
-    """A bar per bucket, scaled to the fullest one."""
+def _histogram_text(rows: list[dict[str, Any]], which: str = "") -> str:
+    """A bar per bucket, scaled to the fullest one; `which` latency it is, if there are two."""
     most = max((row["count"] for row in rows), default=0) or 1
-    lines = ["latency histogram (ms, upper edge)"]
+    lines = [f"{which}latency histogram (ms, upper edge)"]
     for row in rows:
         bar = "■" * round(BAR_WIDTH * row["count"] / most)
         lines.append(f"{row['to_ms']:>12,.3f} [{row['count']:>9,}] |{bar}")

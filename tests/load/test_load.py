@@ -241,6 +241,17 @@ def test_a_stop_signal_prints_the_report_and_exits_128_plus_it(
     assert data["requests"] > 0
 
 
+def test_the_open_model_report_says_what_corrected_latency_counts(server: MockServer) -> None:
+    """The report a reader sees: the start lag beside the late starts, what corrected and
+    uncorrected latency count from, and which of them the histogram shows."""
+    done = run_fetcher("load", "-r", "200", "-n", "40", server.url_for("/items/1"))
+    assert done.returncode == 0, done.stderr
+    assert "start lag p50 " in done.stdout and "(the corrected latency includes it" in done.stdout
+    assert "corrected: from when each request was due" in done.stdout
+    assert "uncorrected: from when it was sent" in done.stdout
+    assert "corrected latency histogram (ms, upper edge)" in done.stdout
+
+
 # A program that calls run_load for a minute, saying when its first progress arrives.
 CALLS_RUN_LOAD = """\
 import sys

@@ -80,7 +80,10 @@ def test_a_target_whose_latency_rose_is_named() -> None:
     figures = {"sent": 2000, "late_starts": 800, "peak_in_flight": 100, "series": rising}
     judged = verdict(run(concurrency=100, **figures), INTERVAL_S)
     assert judged.limited_by == "target"
-    assert "latency went from 2.0 ms to 400.0 ms" in judged.text and "lower --rate" in judged.text
+    assert "latency went from 2.0 ms in the first quarter of the run to 400.0 ms in the last" in (
+        judged.text
+    )
+    assert "lower --rate" in judged.text
 
 
 def test_a_full_open_model_pool_under_the_cap_is_named_with_its_size() -> None:
