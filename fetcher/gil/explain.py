@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fetcher.gil.demo import GilRun, ModeResult
 from fetcher.gil.interpreter import InterpreterInfo
 
@@ -59,16 +61,31 @@ def _explain_processes(run: GilRun, info: InterpreterInfo) -> list[str]:
         f"processes took {startup_s(processes):.2f} s before the first count began."
     ]
     if cores > 1 and run.speedup("processes") < 0.75 * cores:
-        sentences.append(
-            f"That is well short of {cores}x: with a small count start-up dominates, and on a busy "
-            "machine other programs take the cores; rerun with a bigger count or when it is quiet."
-        )
+        sentences.append(_short_of(processes, cores, info.cpu_count))
     if info.cpu_count < run.workers:
         sentences.append(
             f"This machine has {info.cpu_count} cores, so no more than {info.cpu_count} of the "
             f"{run.workers} counts can run at once."
         )
     return sentences
+
+
+def _short_of(processes: ModeResult, cores: int, cpu_count: int) -> str:
+    """Why processes fell well short of `cores`x: their start-up, or other programs, as the
+    run's own figures say."""
+    startup = startup_s(processes)
+    if startup >= 0.25 * processes.wall_s:
+        return (
+            f"That is well short of {cores}x: starting the processes took {startup:.2f} s of "
+            f"the {processes.wall_s:.2f} s; rerun with a bigger --count, so counting outweighs it."
+        )
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    busy = f" (load average {load:.1f} on {cpu_count} cores)" if load is not None else ""
+    return (
+        f"That is well short of {cores}x, and start-up ({startup:.2f} s) does not explain it: the "
+        f"processes kept only {processes.utilisation:.2f} cores busy, so other programs held the "
+        f"cores{busy}; rerun when the machine is quiet."
+    )
 
 
 def _moral(info: InterpreterInfo) -> str:

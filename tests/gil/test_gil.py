@@ -182,10 +182,22 @@ def test_explain_under_the_gil() -> None:
 
 
 def test_explain_says_when_processes_fall_short() -> None:
-    """Processes no faster than sequential on two cores get a sentence saying the run fell short."""
+    """Processes no faster than sequential on two cores, after a start-up of 0.1 s of 2 s: the
+    run fell short, and not for the start-up: other programs held the cores."""
     results = (mode_result("sequential", 2.0, 2.0), mode_result("threads", 2.0, 2.0))
     run = GilRun(10, 2, (*results, mode_result("processes", 2.0, 3.0)))
-    assert any("well short of 2x" in line for line in gil.explain(run, interpreter(False, True)))
+    text = " ".join(gil.explain(run, interpreter(False, True)))
+    assert "well short of 2x, and start-up (0.10 s) does not explain it" in text
+    assert "kept only 1.50 cores busy, so other programs held the cores" in text
+
+
+def test_explain_blames_start_up_when_it_took_much_of_the_run() -> None:
+    """Processes that spent 1 s of 2 s starting: a bigger count, not a quieter machine."""
+    results = (mode_result("sequential", 2.0, 2.0), mode_result("threads", 2.0, 2.0))
+    slow_start = ModeResult("processes", mode_result("processes", 2.0, 2.0).spans, 99.0, 2.0, 2.0)
+    text = " ".join(gil.explain(GilRun(10, 2, (*results, slow_start)), interpreter(False, True)))
+    assert "starting the processes took 1.00 s of the 2.00 s; rerun with a bigger --count" in text
+    assert "other programs" not in text
 
 
 def test_cli_runs_end_to_end() -> None:
