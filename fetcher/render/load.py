@@ -83,7 +83,11 @@ def _summary(data: dict[str, Any]) -> str:
         f"[bold]{data['model']} model[/], {data['client']} client"
         + (f" (pipelined x{data['pipeline']})" if data.get("pipeline", 1) > 1 else "")
         + f" on {data.get('loop', 'asyncio')}, {data['processes']} process(es), "
-        f"concurrency {data['concurrency']}"
+        + (
+            f"at most {data['concurrency']:,} in flight (-c)"
+            if data["model"] == "open"
+            else f"{data['concurrency']:,} connections"
+        )
         + (" [red](interrupted)[/]" if data["interrupted"] else ""),
         f"sent       {data['sent']:,} in {data['sending_s']:.2f} s "
         f"= [bold]{data['sent_per_s']:,.1f}/s[/]"
