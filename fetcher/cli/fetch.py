@@ -88,7 +88,7 @@ def fetch(
     """Run the batch into `writer`; the exit status, after the summary or the one-line error."""
     from fetcher.loop import loop_name
     from fetcher.render.console import progress_bars, stderr_console
-    from fetcher.render.fetch import fetch_summary
+    from fetcher.render.fetch import fetch_summary, retries_note
     from fetcher.strategies.base import clock
 
     t0 = clock()
@@ -116,6 +116,7 @@ def fetch(
         summary = fetch_summary(writer.count, writer.ok, writer.errors, clock() - t0)
         if STRATEGIES[args.strategy].asynchronous:
             summary += f" on {loop_name()}"
+        summary += retries_note(writer.retried, writer.retries)
         prefix = "interrupted: " if code != exits.OK else ""
         skipped = f" ({len(todo.done)} already fetched, skipped)" if len(todo.done) else ""
         stderr_console().print(prefix + summary + skipped, highlight=False)

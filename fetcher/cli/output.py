@@ -67,6 +67,8 @@ class ResultsWriter:
         self.name = name
         self.count = 0
         self.ok = 0
+        # Results that took more than one attempt, and the attempts they took past their first.
+        self.retried = self.retries = 0
         self.written = 0
         self.errors: Counter[str] = Counter()
         self._results: list[FetchResult] = []
@@ -132,6 +134,9 @@ class ResultsWriter:
         self.count += len(results)
         self.ok += len(results) - len(failed)
         self.errors.update(failed)
+        retries = [result.attempts - 1 for result in results if result.attempts > 1]
+        self.retried += len(retries)
+        self.retries += sum(retries)
 
     def close(self) -> None:
         """Write what is left and close the file (stdout stays open)."""

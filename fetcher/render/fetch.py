@@ -13,3 +13,12 @@ def fetch_summary(results_count: int, ok: int, errors: Counter[str], wall_s: flo
     if errors:
         text += " (" + ", ".join(f"{kind} {count}" for kind, count in errors.most_common()) + ")"
     return text
+
+
+def retries_note(retried: int, retries: int) -> str:
+    """What the summary adds when `retried` results took `retries` attempts past their first:
+    their backoff and Retry-After waits are part of its time."""
+    if not retried:
+        return ""
+    attempts = f"{retries} more attempt{'s' if retries > 1 else ''}"
+    return f"; {retried} retried ({attempts}, with their backoff and Retry-After waits)"

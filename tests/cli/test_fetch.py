@@ -43,6 +43,25 @@ def test_the_summary_is_one_line_in_a_log(tmp_path: Path, server: MockServer) ->
     assert summary[0].endswith(("on asyncio", "on uvloop")), done.stderr
 
 
+def test_the_summary_counts_the_retries_in_its_time(tmp_path: Path, server: MockServer) -> None:
+    """A refused URL tried three times and one answered first time: the summary says one result
+    was retried, with two more attempts, whose waits are in its time."""
+    urls = [server.url_for("/items/1"), f"http://127.0.0.1:{closed_port()}/"]
+    done = run_fetcher(
+        "fetch",
+        "-",
+        "--attempts",
+        "3",
+        "--backoff",
+        "10ms",
+        "--out",
+        str(tmp_path / "o.jsonl"),
+        stdin="\n".join(urls),
+    )
+    assert done.returncode == 1, done.stderr
+    assert "; 1 retried (2 more attempts, with their backoff and Retry-After waits)" in done.stderr
+
+
 def test_fetch_stops_at_a_bad_line_before_any_request(
     tmp_path: Path, fresh_server: MockServer
 ) -> None:
