@@ -46,7 +46,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--out",
         default=None,
         metavar="FILE",
-        help="JSON-lines output, one line per result ('-', the default: stdout)",
+        help="JSON-lines output, one line per result ('-', the default: stdout), in the "
+        "order results complete: index (the URL's place among the file's URLs, from 0; blank "
+        "and comment lines are not counted), url, status, nbytes, started_ms, elapsed_ms, "
+        "worker, error (a kind, or null), detail, attempts",
     )
     parser.add_argument(
         "--resume",
