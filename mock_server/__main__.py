@@ -44,7 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="A local API with injected latency and faults, for measuring HTTP clients.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument("--port", type=_port, default=8080, help="port; 0 picks a free one")
+    parser.add_argument(
+        "--port", type=_port, default=8080, help="port (default 8080); 0 picks a free one"
+    )
     parser.add_argument(
         "--latency",
         type=arg_type(lambda v: parse_duration_ms(v, name="latency")),
