@@ -71,13 +71,12 @@ def verdict(result: LoadResult, interval_s: float, load_per_core: float | None =
         return Verdict(False, "machine", text)
     if 0 < result.pool < config.concurrency and result.peak_in_flight >= result.pool:
         return Verdict(False, "pool", _pool(result, shortfall, first_ms, last_ms))
-    answered = result.requests / result.duration_s if result.duration_s > 0 else 0.0
     text = (
         f"target not reached ({shortfall}): limited by the target: its mean latency went from "
         f"{first_ms:,.1f} ms in the first quarter of the run to {last_ms:,.1f} ms in the last "
-        f"as requests piled up ({result.peak_in_flight:,} "
-        f"in flight at most) and it answered {answered:,.0f}/s; the generator used {cpu:.0%} of "
-        "a core. Try a lower --rate."
+        f"as requests piled up ({result.peak_in_flight:,} in flight at most) and it answered "
+        f"{result.requests_per_s:,.0f}/s; the generator used {cpu:.0%} of a core. Try a lower "
+        "--rate."
     )
     return Verdict(False, "target", text)
 
@@ -86,8 +85,7 @@ def _closed(result: LoadResult, cpu: float) -> Verdict:
     """The closed model asks for no rate: was the generator or the target the limit?"""
     if cpu >= CPU_BOUND:
         return Verdict(None, "generator_cpu", _cpu(cpu))
-    connections = result.config.concurrency
-    answered = result.requests / result.duration_s if result.duration_s > 0 else 0.0
+    connections, answered = result.config.concurrency, result.requests_per_s
     text = (
         f"limited by the target: the generator used {cpu:.0%} of a core, so its "
         f"{connections} connections were each waiting on the target's answers "
