@@ -65,8 +65,7 @@ def _sections(data: dict[str, Any]) -> Iterator[RenderableType]:
     yield _summary(data)
     if data["responses"]:
         yield _latency_table(data)
-        open_model = "latency_uncorrected_ms" in data
-        yield _histogram_text(data["histogram"], "corrected " if open_model else "")
+        yield _histogram_text(data["histogram"], "corrected " if data["model"] == "open" else "")
         yield _counts_table("status", data["status"])
     else:
         # A table of zeros would read as a measurement; there is none.
@@ -128,18 +127,19 @@ def _share(part: int, whole: int) -> str:
 def _latency_table(data: dict[str, Any]) -> RenderableType:
     """Latency percentiles; in the open model corrected and uncorrected side by side, with
     what each counts from."""
-    caption = None
-    if "latency_uncorrected_ms" in data:
-        caption = (
-            "corrected: from when each request was due (coordinated omission corrected, as "
-            "wrk2 does: a late start counts); uncorrected: from when it was sent"
-        )
+    open_model = data["model"] == "open"
+    caption = (
+        "corrected: from when each request was due (coordinated omission corrected, as wrk2 "
+        "does: a late start counts); uncorrected: from when it was sent"
+        if open_model
+        else None
+    )
     table = Table(
         title="latency (ms)", title_justify="left", caption=caption, caption_justify="left"
     )
     table.add_column("")
-    columns = [("corrected" if "latency_uncorrected_ms" in data else "latency", data["latency_ms"])]
-    if "latency_uncorrected_ms" in data:
+    columns = [("corrected" if open_model else "latency", data["latency_ms"])]
+    if open_model:
         columns.append(("uncorrected", data["latency_uncorrected_ms"]))
     for name, _ in columns:
         table.add_column(name, justify="right")
