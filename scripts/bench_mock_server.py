@@ -31,7 +31,6 @@ from pathlib import Path
 
 import aiohttp
 import psutil
-from _bench import exit_on_sigterm
 
 from mock_server.launch import stop
 
@@ -319,7 +318,6 @@ def _interrupted(signum: int, frame: object) -> None:
 
 def main() -> int:
     """Run the three measurements in order; exit 1 if a target was missed."""
-    exit_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=3.0, help="seconds per throughput run")
     parser.add_argument("--rounds", type=int, default=5, help="interleaved runs per server")
