@@ -7,6 +7,7 @@ of its own (test_policy.py, test_faults.py).
 from __future__ import annotations
 
 import os
+import random
 from collections import Counter
 
 import pytest
@@ -54,6 +55,22 @@ def test_successful_results_carry_status_size_and_times(server: MockServer, stra
         assert result.nbytes == 100 + result.index
         assert 0 <= result.started_s <= result.ended_s
         assert result.worker
+
+
+@pytest.mark.parametrize("strategy", ALL_STRATEGIES)
+def test_kept_bodies_are_the_bytes_served(server: MockServer, strategy: str) -> None:
+    """A body whole with its headers, one larger than a read and one still arriving after them
+    are each kept byte for byte, on connections the batch goes on using."""
+    sizes = {"/bytes/100?seed=7": 100, "/bytes/300000?seed=7": 300_000}
+    paths = [*sizes, "/drip?numbytes=30&duration=0.1s&chunks=3"] * 2
+    urls = [server.url_for(path) for path in paths]
+    results = run(strategy, urls, concurrency=2, processes=2, keep_body=True)
+    assert_one_per_url(results, urls)
+    for result in results:
+        size = sizes.get(paths[result.index])
+        expected = b"*" * 30 if size is None else random.Random(7).randbytes(size)
+        assert (result.status, result.nbytes) == (200, len(expected)), result
+        assert result.body == expected, result.url
 
 
 @pytest.mark.parametrize("strategy", ALL_STRATEGIES)
