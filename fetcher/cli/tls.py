@@ -40,14 +40,16 @@ def add_tls_options(parser: argparse.ArgumentParser, *, keepalive: bool = True) 
 def tls_from_args(args: argparse.Namespace) -> TLS:
     """The TLS settings the flags ask for; warns on stderr, once, when nothing is verified."""
     # Here, not at the top: building a parser (`--help`) need not load ssl and certifi.
-    from fetcher.policy.tls import client_context, trust_source
+    from fetcher.policy.tls import client_context
 
     tls = TLS(ca_bundle=args.ca_bundle, verify=not args.insecure)
     if not tls.verify:
         print(INSECURE_WARNING, file=sys.stderr, flush=True)
-    elif trust_source(tls).origin != "certifi":
-        try:
-            client_context(tls)  # a bad bundle stops the command here, before any request
-        except ValueError as error:
-            raise FetcherError(str(error)) from None
+        return tls
+    try:
+        # A bad bundle stops the command here, before any request; a good one is loaded now,
+        # once, and the run's clients take the same context.
+        client_context(tls)
+    except ValueError as error:
+        raise FetcherError(str(error)) from None
     return tls

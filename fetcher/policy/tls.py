@@ -3,9 +3,12 @@
 Left alone, the three clients disagree: requests and httpx trust certifi's bundle, aiohttp the
 operating system's; httpx reads $SSL_CERT_FILE only when it trusts the environment, requests
 never does. And requests builds a fresh context for every new connection, loading the whole
-bundle into it (about 20 ms of CPU with certifi's 140 certificates). So every strategy builds
+bundle into it (about 20 ms of CPU with certifi's 140 certificates). So every strategy takes
 this one context at the start of a run (once per process for the multi-process ones: a context
-cannot be pickled) and hands it to its client.
+cannot be pickled) and hands it to its client. It is built once per process for each trust
+source and kept while the bundle's file is unchanged: a program that fetches batch after batch
+loads the bundle once, and `fetcher fetch` loads it while checking its flags, before the
+batch's clock starts, not again inside it.
 
 Where the trusted certificates come from, first found wins:
     TLS(ca_bundle=PATH)      --ca-bundle PATH
@@ -16,6 +19,7 @@ Where the trusted certificates come from, first found wins:
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 from dataclasses import dataclass
@@ -60,6 +64,23 @@ def client_context(tls: TLS) -> ssl.SSLContext:
         context.verify_mode = ssl.CERT_NONE
         return context
     source = trust_source(tls)
+    return _verifying_context(source, _stamp(source.cafile or source.capath or ""))
+
+
+def _stamp(path: str) -> tuple[int, int, int] | None:
+    """What changes when a bundle is rewritten or replaced: its inode, size and modification
+    time; None when it cannot be read (loading it then raises the error to report)."""
+    try:
+        stat = os.stat(path)
+    except OSError:
+        return None
+    return stat.st_ino, stat.st_size, stat.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=8)
+def _verifying_context(source: TrustSource, stamp: tuple[int, int, int] | None) -> ssl.SSLContext:
+    """A context trusting `source`, built once for each `stamp` of its file (a failure is not
+    kept: lru_cache keeps only what returns)."""
     try:
         # Verification on, host names checked, TLS 1.2 at least: the standard library's defaults.
         return ssl.create_default_context(cafile=source.cafile, capath=source.capath)

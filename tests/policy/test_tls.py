@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import ssl
 from pathlib import Path
 
 import certifi
 import pytest
+import trustme
 
 from fetcher.config import TLS
 from fetcher.policy.tls import client_context, trust_source
@@ -53,3 +55,20 @@ def test_a_bundle_that_cannot_be_loaded_is_one_clear_line(
     message = str(raised.value)
     assert message.startswith(f"cannot load the CA bundle {path} (from --ca-bundle): ")
     assert reason in message and "\n" not in message
+
+
+def test_a_bundle_is_loaded_once_until_its_file_changes(tmp_path: Path) -> None:
+    """Every run of a process shares the context built for a bundle; a rewritten bundle is
+    loaded again, and the new context trusts what the file now holds."""
+    path = tmp_path / "ca.pem"
+    first_ca, second_ca = trustme.CA(), trustme.CA()
+    first_ca.cert_pem.write_to_path(str(path))
+    first = client_context(TLS(ca_bundle=str(path)))
+    assert client_context(TLS(ca_bundle=str(path))) is first
+    second_ca.cert_pem.write_to_path(str(path))
+    stat = path.stat()  # a later modification time, however coarse the file system's clock
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    second = client_context(TLS(ca_bundle=str(path)))
+    assert second is not first
+    subjects = [ca["subject"] for ca in second.get_ca_certs()]
+    assert subjects != [ca["subject"] for ca in first.get_ca_certs()] and len(subjects) == 1
