@@ -12,7 +12,7 @@ import email.utils
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import timezone
 from typing import Any, Protocol, TypeVar
 
@@ -54,10 +54,11 @@ class RetryableStatus(Exception):
         self.retry_after = retry_after
 
 
-def check_status(policy: Retries, status: int, nbytes: int, retry_after: str | None) -> None:
-    """Raise RetryableStatus when the policy retries this status."""
+def check_status(policy: Retries, status: int, nbytes: int, headers: Mapping[str, str]) -> None:
+    """Raise RetryableStatus when the policy retries this status; its Retry-After header is
+    looked up only then."""
     if status in policy.statuses:
-        raise RetryableStatus(status, nbytes, retry_after)
+        raise RetryableStatus(status, nbytes, headers.get("Retry-After"))
 
 
 def retry_after_s(value: str | None, now: float | None = None) -> float | None:

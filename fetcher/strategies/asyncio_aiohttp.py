@@ -226,8 +226,7 @@ async def get(
         raise
     finally:
         deadlines.end(task)
-    retry_after = response.headers.get("Retry-After")
-    retry.check_status(config.retries, response.status, len(body), retry_after)
+    retry.check_status(config.retries, response.status, len(body), response.headers)
     return response.status, body
 
 

@@ -148,8 +148,7 @@ async def get(
         client.stream("GET", url) as response,
     ):
         body = await read_body(response, config.max_body_bytes)
-    retry_after = response.headers.get("Retry-After")
-    retry.check_status(config.retries, response.status_code, len(body), retry_after)
+    retry.check_status(config.retries, response.status_code, len(body), response.headers)
     return response.status_code, body
 
 

@@ -31,17 +31,20 @@ class Job:
 
     def answered(self, status: int, nbytes: int, body: bytes | None = None) -> FetchResult:
         """The result of a request that got a response; 4xx and 5xx count as `http_status`."""
+        # Positional, in FetchResult's field order: a call by keyword took 0.45 µs more, and
+        # this one runs for nearly every request.
         return FetchResult(
-            index=self.index,
-            url=self.url,
-            status=status,
-            nbytes=nbytes,
-            started_s=self.started_s,
-            ended_s=clock() - self.t0,
-            worker=self.worker,
-            error=ErrorKind.HTTP_STATUS if status >= 400 else None,
-            attempts=self.attempts,
-            body=body,
+            self.index,
+            self.url,
+            status,
+            nbytes,
+            self.started_s,
+            clock() - self.t0,  # ended_s
+            self.worker,
+            ErrorKind.HTTP_STATUS if status >= 400 else None,  # error
+            None,  # detail
+            self.attempts,
+            body,
         )
 
     def failed(self, exc: BaseException) -> FetchResult:

@@ -96,8 +96,7 @@ def get(
             url, timeout=(timeouts.connect_s, timeouts.read_s), stream=True
         ) as response:
             body = read_body(response, config, deadline)
-    retry_after = response.headers.get("Retry-After")
-    retry.check_status(config.retries, response.status_code, len(body), retry_after)
+    retry.check_status(config.retries, response.status_code, len(body), response.headers)
     return response.status_code, body
 
 
