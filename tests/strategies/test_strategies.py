@@ -13,7 +13,7 @@ from collections import Counter
 import pytest
 
 from fetcher import ErrorKind, FetchConfig, FetchResult, afetch_all, fetch_all
-from fetcher.config import Retries, Timeouts
+from fetcher.config import Limits, Retries, Timeouts
 from fetcher.strategies import STRATEGIES
 from mock_server import MockServer
 from tests.conftest import ALL_STRATEGIES, assert_one_per_url, closed_port, fetch
@@ -150,8 +150,6 @@ def test_each_failure_is_classified_the_same_by_every_client(
 @pytest.mark.parametrize("strategy", ALL_STRATEGIES)
 def test_read_timeout_ends_a_hung_request(server: MockServer, strategy: str) -> None:
     """A response that never comes ends at the read timeout as a timeout result."""
-    from fetcher import Timeouts
-
     urls = [server.url_for("/items/1?faults=hang=1"), server.url_for("/items/2")]
     timeouts = Timeouts(connect_s=2.0, read_s=0.5, total_s=3.0)
     results = run(strategy, urls, concurrency=2, processes=2, timeouts=timeouts)
@@ -172,8 +170,6 @@ def test_read_timeout_is_the_longest_wait_for_data(
     """The read limit bounds each wait for data, not the whole body: a body dripping a chunk
     every 0.1 s for 1.2 s arrives whole under read_s=0.5, and one whose first chunk is 0.8 s
     away fails as a read timeout, long before the total limit."""
-    from fetcher.config import Limits, Timeouts
-
     limits = Limits(per_host=2) if limited else Limits()
 
     steady = server.url_for("/drip?numbytes=12&duration=1200ms&chunks=12")
