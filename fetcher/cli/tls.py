@@ -48,7 +48,7 @@ def tls_from_args(args: argparse.Namespace) -> TLS:
         return tls
     try:
         # A bad bundle stops the command here, before any request; a good one is loaded now,
-        # once, and the run's clients take the same context.
+        # and clients in this process take the same context (worker processes load their own).
         client_context(tls)
     except ValueError as error:
         raise FetcherError(str(error)) from None
