@@ -29,7 +29,7 @@ import ssl
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 import httptools
@@ -75,15 +75,31 @@ class Target:
         return self.url
 
 
-class _Connection(asyncio.Protocol):
+class Waiter(Protocol):
+    """What waits on a request's answer: a future, or `fetcher.load.driven`'s request."""
+
+    def done(self) -> bool: ...
+
+    def set_result(self, result: tuple[int, int], /) -> None: ...
+
+    def set_exception(self, exc: BaseException, /) -> None: ...
+
+
+class Pool(Protocol):
+    """What keeps connections: told when one closes."""
+
+    def forget(self, connection: Connection, /) -> None: ...
+
+
+class Connection(asyncio.Protocol):
     """One keep-alive connection: requests written in order, answers matched to them in order."""
 
-    def __init__(self, pool: FastClient, origin: tuple[bool, str, int]) -> None:
+    def __init__(self, pool: Pool, origin: tuple[bool, str, int]) -> None:
         self.pool = pool
         self.origin = origin
         self.parser = httptools.HttpResponseParser(self)
         self.transport: asyncio.Transport | None = None
-        self.waiters: deque[asyncio.Future[tuple[int, int]]] = deque()
+        self.waiters: deque[Waiter] = deque()
         self.nbytes = 0
         self.closed = False
         # Headers seen, and whether the body's end is only known when the server closes.
@@ -171,8 +187,8 @@ class FastClient:
         # run of plain-http targets need not pay.
         self.tls = functools.cache(tls)
         self.loop = asyncio.get_running_loop()
-        self.ready: dict[tuple[bool, str, int], deque[_Connection]] = {}
-        self.opened: set[_Connection] = set()
+        self.ready: dict[tuple[bool, str, int], deque[Connection]] = {}
+        self.opened: set[Connection] = set()
         self.opening = 0
         self.waiting: deque[asyncio.Future[None]] = deque()
 
@@ -193,7 +209,7 @@ class FastClient:
             self._release(connection)
         return result
 
-    def _take(self, origin: tuple[bool, str, int]) -> _Connection | None:
+    def _take(self, origin: tuple[bool, str, int]) -> Connection | None:
         """A connection to `origin` with room for one more request, if one is open."""
         ready = self.ready.get(origin)
         while ready:
@@ -202,7 +218,7 @@ class FastClient:
                 return connection
         return None
 
-    async def _open(self, target: Target) -> _Connection:
+    async def _open(self, target: Target) -> Connection:
         """A new connection, once the pool has room for one."""
         while len(self.opened) + self.opening >= self.connections or self.opening >= MAX_OPENING:
             if self.opening >= MAX_OPENING or not self._close_idle_elsewhere(target.origin):
@@ -216,7 +232,7 @@ class FastClient:
         self.ready.setdefault(target.origin, deque())
         try:
             _, connection = await self.loop.create_connection(
-                lambda: _Connection(self, target.origin),
+                lambda: Connection(self, target.origin),
                 target.host,
                 target.port,
                 ssl=self.tls() if target.tls else None,
@@ -240,7 +256,7 @@ class FastClient:
                         return True
         return False
 
-    def _release(self, connection: _Connection) -> None:
+    def _release(self, connection: Connection) -> None:
         """A request is done with `connection`: back in the pool if it is still usable."""
         if connection.closed:
             self.forget(connection)
@@ -249,7 +265,7 @@ class FastClient:
             self.ready[connection.origin].append(connection)
         self._wake_one()
 
-    def forget(self, connection: _Connection) -> None:
+    def forget(self, connection: Connection) -> None:
         """`connection` is closed: it no longer counts against the cap."""
         if connection in self.opened:
             self.opened.discard(connection)

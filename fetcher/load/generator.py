@@ -7,7 +7,7 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from typing import Any
+from typing import Any, Protocol
 
 from fetcher.load.client import Send
 from fetcher.load.config import LATE_START_MS, LoadConfig
@@ -28,7 +28,7 @@ START_PER_TICK = 4
 # most the cap (-c).
 POOL_HEADROOM = 2.0
 # Nor while the generator used over BUSY_SHARE of a core in the last BUSY_WINDOW_S: see
-# Generator._note_busy.
+# Generator.note_busy.
 BUSY_SHARE = 0.9
 BUSY_WINDOW_S = 0.02
 POOL_FLOOR = 64
@@ -108,6 +108,19 @@ class WorkerStarts:
         return count
 
 
+class Engine(Protocol):
+    """What sends a generator's requests instead of its workers (`fetcher.load.driven`)."""
+
+    def start(self) -> None:
+        """Begin sending."""
+
+    async def drain(self, timeout_s: float) -> None:
+        """Wait up to `timeout_s` for the requests in flight."""
+
+    async def close(self) -> None:
+        """Drop what is left."""
+
+
 class Generator:
     """One process's load: the workers, the schedule, and what they measured."""
 
@@ -129,6 +142,8 @@ class Generator:
         self.slots: dict[asyncio.Task[None], _Slot] = {}
         self.idle: list[asyncio.Future[None]] = []
         self.starts = WorkerStarts(config.rate or 1.0)
+        # Sends the requests instead of the workers when set (before `run`).
+        self.engine: Engine | None = None
         self.stopping = False
         self.interrupted = False
         self.halt = asyncio.Event()
@@ -154,10 +169,12 @@ class Generator:
         """Send the load until its bound, then return what was measured."""
         self.t0 = time.perf_counter()
         cpu_start_s = time.process_time()
-        helpers = [asyncio.ensure_future(self._watch()), asyncio.ensure_future(self._flush())]
+        helpers = [asyncio.ensure_future(self._flush())]
         if on_progress is not None:
             helpers.append(asyncio.ensure_future(self._tick(on_progress)))
-        if self.config.rate is None:
+        if self.engine is not None:
+            self.engine.start()
+        elif self.config.rate is None:
             for _ in range(min(self.config.concurrency, self.limit)):
                 self._spawn_worker(self._closed_worker)
         else:
@@ -167,6 +184,8 @@ class Generator:
             # at 90% of the generator's capacity took most of the run to catch up.
             for _ in range(min(POOL_FLOOR, self.config.concurrency, self.limit)):
                 self._spawn_worker(self._open_worker)
+        if self.engine is None:
+            helpers.append(asyncio.ensure_future(self._watch()))
         await self._wait_for_end()
         ended = time.perf_counter()
         for helper in helpers:
@@ -189,6 +208,11 @@ class Generator:
                 await asyncio.wait_for(self.halt.wait(), remaining_s)
         self.window_end = self.window_end or time.perf_counter()
         self.stopping = True
+        if self.engine is not None:
+            if not self.interrupted:
+                await self.engine.drain(self.config.drain_s)
+            await self.engine.close()
+            return
         self._wake_all()
         if self.workers and not self.interrupted:
             await asyncio.wait(set(self.workers), timeout=self.config.drain_s)
@@ -268,8 +292,8 @@ class Generator:
         limit, t0 = self.limit, self.t0
         window = (t0, time.process_time())
         while not self.stopping and self.released < limit:
-            window = self._note_busy(window)
-            self._release_due(rate)
+            window = self.note_busy(window)
+            self.release_due(rate)
             if self.released > self.taken:
                 self._dispatch()
             # Never less than a tick: shorter sleeps would spin the loop at high rates. A
@@ -280,7 +304,7 @@ class Generator:
             await asyncio.sleep(max(SCHEDULE_TICK_S, next_due - time.perf_counter()))
         self._wake_all()
 
-    def _note_busy(self, window: tuple[float, float]) -> tuple[float, float]:
+    def note_busy(self, window: tuple[float, float]) -> tuple[float, float]:
         """Note whether the generator used over BUSY_SHARE of a core since `window` (its start
         on the clock and in CPU time) began, once it is BUSY_WINDOW_S long; the window to
         measure from next. While it is `busy`, `_dispatch` starts no worker.
@@ -298,7 +322,7 @@ class Generator:
         self.busy = cpu_s - window[1] > BUSY_SHARE * (now - window[0])
         return now, cpu_s
 
-    def _release_due(self, rate: float) -> None:
+    def release_due(self, rate: float) -> None:
         """Release every request due by now."""
         due_now = min(self.limit, math.floor((time.perf_counter() - self.t0) * rate) + 1)
         if due_now > self.released:
@@ -341,7 +365,7 @@ class Generator:
         loop = asyncio.get_running_loop()
         while not self.stopping:
             if self.taken >= self.released:
-                self._release_due(rate)
+                self.release_due(rate)
                 if self.released - self.taken > 1:
                     self._dispatch()  # more than this worker's share is due: the others too
             if self.taken < self.released:
@@ -370,14 +394,21 @@ class Generator:
                 raise
             uncancel(asyncio.current_task())  # the watchdog's cancel
             slot.expired = False
-            self._record_error(index, url, due, sent, TimeoutError("request timed out"))
+            self.record_error(index, url, due, sent, TimeoutError("request timed out"))
             return
         except Exception as exc:  # a failed request is data
-            self._record_error(index, url, due, sent, exc)
+            self.record_error(index, url, due, sent, exc)
             return
         finally:
             slot.sent = 0.0
             self.in_flight -= 1
+        self.record_answer(index, url, due, sent, status, nbytes)
+
+    def record_answer(
+        self, index: int, url: Any, due: float | None, sent: float, status: int, nbytes: int
+    ) -> None:
+        """Record an answer that ends now; in the open model also how late its start was, and
+        the latency from its due time (the start's lag plus the service time)."""
         ended = time.perf_counter()
         self.completed += 1
         self.status[status] += 1
@@ -385,21 +416,16 @@ class Generator:
         service_us = int((ended - sent) * 1e6)
         self.uncorrected.values.append(service_us)
         if due is not None:
-            self._record_due(due, sent, service_us)
+            lag_us = int((sent - due) * 1e6)  # never negative: a request is taken once due
+            self.start_lag.values.append(lag_us)
+            self.latency.values.append(lag_us + service_us)
+            if lag_us > _LATE_START_US:
+                self.late_starts += 1
         if self.csv is not None:
             self._row(index, url, due, sent, ended, status, nbytes, "")
 
-    def _record_due(self, due: float, sent: float, service_us: int) -> None:
-        """The open model's extra figures: how late the start was, and the latency from the due
-        time (the start's lag plus the service time)."""
-        lag_us = int((sent - due) * 1e6)  # never negative: a request is taken once it is due
-        self.start_lag.values.append(lag_us)
-        self.latency.values.append(lag_us + service_us)
-        if lag_us > _LATE_START_US:
-            self.late_starts += 1
-
-    def _record_error(
-        self, index: int, url: Any, due: float | None, sent: float, exc: Exception
+    def record_error(
+        self, index: int, url: Any, due: float | None, sent: float, exc: BaseException
     ) -> None:
         kind = classify(exc).value
         self.completed += 1

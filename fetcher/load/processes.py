@@ -23,6 +23,7 @@ from fetcher.load.generator import Generator
 from fetcher.load.results import GeneratorResult, LoadResult, Progress, combine, merge
 from fetcher.loop import run_loop
 from fetcher.orphans import STOP_SIGNALS, become_worker
+from fetcher.policy.tls import client_context
 
 # A generator process that has not said it is ready within this long is taken as failed.
 STARTUP_TIMEOUT_S = 60.0
@@ -95,6 +96,8 @@ async def generate(
     """One generator on one client session, from setup to result."""
     async with open_client(config, config.concurrency) as send:
         generator = Generator(config, send, prepared_urls(config))
+        if config.client == "fast":
+            _drive(generator)
         if config.csv_path is not None:
             generator.csv = RequestCsv(f"{config.csv_path}.part{index}")
         await signals.started(generator)
@@ -104,6 +107,20 @@ async def generate(
             signals.finished()
             if generator.csv is not None:
                 generator.csv.close()
+
+
+def _drive(generator: Generator) -> None:
+    """Have the fast client's connections send the requests themselves, if they go to one
+    origin (`fetcher.load.driven`); else its workers send them through `send`."""
+    from fetcher.load.driven import Driver, drivable
+
+    if drivable(generator.urls):
+        config = generator.config
+        connections = -(-config.concurrency // config.pipeline)  # each carries `pipeline`
+        tls = config.tls
+        generator.engine = Driver(
+            generator, connections, config.pipeline, lambda: client_context(tls)
+        )
 
 
 def share(config: LoadConfig, index: int) -> LoadConfig:

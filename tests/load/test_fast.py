@@ -11,8 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from fetcher.load import LoadConfig, run_load
+from fetcher.load.driven import drivable
 from fetcher.load.fast import Target
-from mock_server import MockServer
+from mock_server import MockServer, launch
 
 CLOSE = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello"
 UNTIL_EOF = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"x" * 3000
@@ -91,6 +92,28 @@ def test_pipelining_shares_connections(fresh_server: MockServer) -> None:
     assert result.status == {200: 200} and result.errors == {}
     assert stats["connections"] == 2
     assert stats["requests"] == 200
+
+
+@pytest.mark.parametrize("rate", [None, 400.0], ids=["closed", "open"])
+def test_two_origins_share_the_load_on_connections_of_each(
+    fresh_server: MockServer, rate: float | None
+) -> None:
+    """URLs on two servers (two origins: the generator's workers send them, not the driver of
+    one origin's connections): each server answers its half, and every answer is counted."""
+    with launch(seed=1) as other:
+        urls = (fresh_server.url_for("/items/1"), other.url_for("/items/2"))
+        result = run_load(LoadConfig(urls=urls, concurrency=4, requests=200, rate=rate))
+        assert result.status == {200: 200} and result.errors == {}
+        assert fresh_server.stats()["by_path"] == {"/items/1": 100}
+        assert other.stats()["by_path"] == {"/items/2": 100}
+
+
+def test_one_origin_is_driven_from_its_connections_and_two_are_not() -> None:
+    """The driver takes URLs of one scheme, host and port, whatever their paths."""
+    one = [Target("http://127.0.0.1:8080/a"), Target("http://127.0.0.1:8080/b?x=1")]
+    assert drivable(one)
+    assert not drivable([*one, Target("http://127.0.0.1:8081/a")])
+    assert not drivable([*one, Target("https://127.0.0.1:8080/a")])
 
 
 def test_pipelining_needs_the_fast_client() -> None:

@@ -96,12 +96,12 @@ def test_the_generator_is_busy_over_90_percent_of_a_core() -> None:
 
     def window(cpu_share: float) -> bool:
         now, cpu_s = time.perf_counter(), time.process_time()
-        busy._note_busy((now - 0.05, cpu_s - 0.05 * cpu_share))
+        busy.note_busy((now - 0.05, cpu_s - 0.05 * cpu_share))
         return busy.busy
 
     assert [window(share) for share in (0.5, 0.95, 0.85, 1.0)] == [False, True, False, True]
     short = (time.perf_counter(), time.process_time() - 1.0)
-    assert busy._note_busy(short) == short  # not yet a window long: not measured
+    assert busy.note_busy(short) == short  # not yet a window long: not measured
 
 
 def test_no_worker_starts_while_the_generator_is_busy() -> None:
