@@ -111,6 +111,9 @@ class WorkerStarts:
 class Engine(Protocol):
     """What sends a generator's requests instead of its workers (`fetcher.load.driven`)."""
 
+    async def prepare(self) -> None:
+        """Get ready, before the run's clock starts."""
+
     def start(self) -> None:
         """Begin sending."""
 
@@ -167,6 +170,8 @@ class Generator:
 
     async def run(self, on_progress: Callable[[Progress], None] | None = None) -> GeneratorResult:
         """Send the load until its bound, then return what was measured."""
+        if self.engine is not None:
+            await self.engine.prepare()
         self.t0 = time.perf_counter()
         cpu_start_s = time.process_time()
         helpers = [asyncio.ensure_future(self._flush())]

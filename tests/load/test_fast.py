@@ -108,6 +108,53 @@ def test_two_origins_share_the_load_on_connections_of_each(
         assert other.stats()["by_path"] == {"/items/2": 100}
 
 
+class _KeepAlive(socketserver.BaseRequestHandler):
+    """Count the connection when it is accepted, then answer its requests, keeping it open."""
+
+    def handle(self) -> None:
+        self.server.accepted += 1  # type: ignore[attr-defined]
+        data = b""
+        while True:
+            while b"\r\n\r\n" not in data:
+                chunk = self.request.recv(4096)
+                if not chunk:
+                    return
+                data += chunk
+            data = data.partition(b"\r\n\r\n")[2]
+            self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+
+
+def test_the_open_models_floor_is_connected_before_its_schedule_starts() -> None:
+    """5 requests 20 ms apart need one connection; the open model connects its floor (here the
+    5 of the count) before its first request is due, as the server's accepts show."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _KeepAlive)
+    server.daemon_threads = True
+    server.accepted = 0  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        result = run_load(LoadConfig(urls=(url,), rate=50, requests=5))
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+    assert result.status == {200: 5}
+    assert server.accepted == 5  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("rate", [None, 200.0], ids=["closed", "open"])
+def test_every_refused_connect_is_a_request_counted(rate: float | None) -> None:
+    """A target that refuses every connect (the open model's floor fails before its schedule
+    starts): each request is one connection_refused, and the run ends by itself."""
+    with socket.socket() as bound:
+        bound.bind(("127.0.0.1", 0))  # bound but never listening: every connect is refused
+        url = f"http://127.0.0.1:{bound.getsockname()[1]}/"
+        result = run_load(LoadConfig(urls=(url,), rate=rate, requests=20, concurrency=4))
+    assert result.status == {}
+    assert result.errors == {"connection_refused": 20}
+
+
 def test_one_origin_is_driven_from_its_connections_and_two_are_not() -> None:
     """The driver takes URLs of one scheme, host and port, whatever their paths."""
     one = [Target("http://127.0.0.1:8080/a"), Target("http://127.0.0.1:8080/b?x=1")]
