@@ -14,10 +14,13 @@ objects, cookie jars, response wrappers. This client keeps only what a load test
 
 What it does not do, on purpose: HTTP/2, redirects (a 3xx is counted as its status, never
 followed), cookies, decompression (bytes are counted as they came over the wire). Timeouts are
-the generator's watchdog's, as for the other clients: a cancelled request drops its connection,
-whose state is then unknown. Failures raise the exceptions `fetcher.policy.classify` maps:
-the operating system's for connect and reset, `RemoteDisconnected` for a connection closed
-before its answer, `httptools.HttpParserError` for an answer that does not parse.
+a watchdog's, as for the other clients: a request timed out drops its connection, whose state
+is then unknown. Failures raise the exceptions `fetcher.policy.classify` maps: the operating
+system's for connect and reset, `RemoteDisconnected` for a connection closed before its answer,
+`httptools.HttpParserError` for an answer that does not parse.
+
+`FastClient` serves the generator's workers through `send` (URLs on several origins); to one
+origin, `fetcher.load.driven` drives the same `Connection`s from their callbacks instead.
 """
 
 from __future__ import annotations
@@ -164,7 +167,7 @@ class Connection(asyncio.Protocol):
             self.transport.close()
 
     def abort(self) -> None:
-        """Drop the connection at once: its state is unknown (a request on it was cancelled)."""
+        """Drop the connection at once: its state is unknown (a request on it timed out)."""
         self.closed = True
         if self.transport is not None:
             self.transport.abort()
@@ -241,6 +244,8 @@ class FastClient:
         finally:
             self.opening -= 1
             self._wake_one()
+        if connection.closed:  # lost before it was counted: `forget` had nothing to free
+            raise http.client.RemoteDisconnected("the server closed the connection first")
         self.opened.add(connection)
         return connection
 

@@ -170,10 +170,10 @@ class Generator:
 
     async def run(self, on_progress: Callable[[Progress], None] | None = None) -> GeneratorResult:
         """Send the load until its bound, then return what was measured."""
+        cpu_start_s = time.process_time()
         if self.engine is not None:
             await self.engine.prepare()
         self.t0 = time.perf_counter()
-        cpu_start_s = time.process_time()
         helpers = [asyncio.ensure_future(self._flush())]
         if on_progress is not None:
             helpers.append(asyncio.ensure_future(self._tick(on_progress)))
@@ -191,10 +191,12 @@ class Generator:
                 self._spawn_worker(self._open_worker)
         if self.engine is None:
             helpers.append(asyncio.ensure_future(self._watch()))
-        await self._wait_for_end()
+        try:
+            await self._wait_for_end()
+        finally:
+            for helper in helpers:
+                helper.cancel()
         ended = time.perf_counter()
-        for helper in helpers:
-            helper.cancel()
         self._flush_rows()
         self._mark_interval()
         return self._result(ended - self.t0, time.process_time() - cpu_start_s)

@@ -155,6 +155,85 @@ def test_every_refused_connect_is_a_request_counted(rate: float | None) -> None:
     assert result.errors == {"connection_refused": 20}
 
 
+class _Server:
+    """A socketserver on 127.0.0.1 in a thread, with `handler`; shut down on exit."""
+
+    def __init__(self, handler: type[socketserver.BaseRequestHandler]) -> None:
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def __enter__(self) -> _Server:
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+class _CloseAtOnce(socketserver.BaseRequestHandler):
+    """Accept, then close before any request: a server out of connections, or restarting."""
+
+    def handle(self) -> None:
+        self.request.close()
+
+
+class _EndlessBody(socketserver.BaseRequestHandler):
+    """Read the requests, then start an answer whose body ends only with the connection, and
+    never end it."""
+
+    def handle(self) -> None:
+        data = b""
+        while data.count(b"\r\n\r\n") < 2:
+            chunk = self.request.recv(4096)
+            if not chunk:
+                return
+            data += chunk
+        self.request.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nxx")
+        while self.request.recv(4096):
+            pass
+
+
+@pytest.mark.parametrize("rate", [None, 200.0], ids=["closed", "open"])
+@pytest.mark.parametrize("origins", [1, 2])
+def test_connections_closed_at_once_are_each_a_request_failed(
+    rate: float | None, origins: int
+) -> None:
+    """A server that closes every connection as it accepts it: each request fails (as
+    disconnected or reset), and a run of a count ends by itself, on one origin (the driver) and
+    on two (the workers)."""
+    with _Server(_CloseAtOnce) as one, _Server(_CloseAtOnce) as two:
+        urls = (one.url, two.url)[:origins]
+        result = run_load(LoadConfig(urls=urls, rate=rate, requests=30, concurrency=2))
+    assert result.status == {}
+    assert sum(result.errors.values()) == 30
+    assert set(result.errors) <= {"disconnected", "connection_reset"}
+
+
+def test_pipelined_requests_that_time_out_are_all_timeouts() -> None:
+    """Two requests pipelined on one connection, the first answered with a body that never
+    ends: both time out; the second is not counted as answered when the connection drops."""
+    with _Server(_EndlessBody) as server:
+        config = LoadConfig(
+            urls=(server.url,), requests=2, concurrency=2, pipeline=2, timeout_s=0.3
+        )
+        result = run_load(config)
+    assert result.status == {}
+    assert result.errors == {"timeout": 2}
+
+
+def test_pipelining_keeps_no_more_in_flight_than_c(fresh_server: MockServer) -> None:
+    """-c 10 with --pipeline 4: three connections, but never more than 10 requests in flight."""
+    url = fresh_server.url_for("/items/1?latency=20ms")
+    result = run_load(LoadConfig(urls=(url,), concurrency=10, requests=100, pipeline=4))
+    assert result.status == {200: 100}
+    assert result.peak_in_flight == 10
+    assert fresh_server.stats()["peak_in_flight"] <= 10
+
+
 def test_one_origin_is_driven_from_its_connections_and_two_are_not() -> None:
     """The driver takes URLs of one scheme, host and port, whatever their paths."""
     one = [Target("http://127.0.0.1:8080/a"), Target("http://127.0.0.1:8080/b?x=1")]
