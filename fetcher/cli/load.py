@@ -218,17 +218,26 @@ def run(args: argparse.Namespace) -> int:
     # The files first: a report cut short (a closed pipe, a second Ctrl-C) must not lose them.
     if args.json:
         report.write_json(data, args.json)
+    csv_failure = None
     if args.csv:
-        csv_rows.write_csv(result.csv_parts, args.csv)
+        csv_failure = csv_rows.keep_csv(result.csv_parts, args.csv, result.csv_failure)
     if args.html:
         from fetcher.render.html import load_data, load_page, write
 
         write(args.html, load_page(load_data(data)))
     render(data)
+    if csv_failure is not None:
+        stopped = "the run stopped there; " if result.csv_failure is not None else ""
+        print(
+            f"fetcher load: error: {csv_failure}; {stopped}no CSV was kept (the report is whole)",
+            file=sys.stderr,
+        )
     if result.interrupted:
         from fetcher.load.processes import stop_signal
 
         return exits.interrupted(stop_signal())
+    if csv_failure is not None:
+        return exits.FAILED
     if result.requests and not data["responses"]:
         errors = ", ".join(f"{count:,} {kind}" for kind, count in data["errors"].items())
         print(f"fetcher load: no request got a response ({errors})", file=sys.stderr)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import os
 import shutil
@@ -22,27 +23,63 @@ CSV_HEADER = (
 
 
 class RequestCsv:
-    """Per-request rows written as they come, so a long run never holds them all."""
+    """Per-request rows written as they come, so a long run never holds them all.
+
+    A write that fails (a full disk) is kept in `failure`, not raised: the rows after it are
+    dropped, and the generator, which looks after each batch, stops its run, whose figures
+    are still whole.
+    """
 
     def __init__(self, path: str) -> None:
+        self.path = path
         self.file: TextIO = open(path, "w", newline="", encoding="utf-8")  # noqa: SIM115
         self.writer = csv.writer(self.file)
+        self.failure: str | None = None
 
-    def write_rows(self, rows: Iterable[tuple[object, ...]]) -> None:
-        """Append rows in CSV_HEADER's order."""
-        self.writer.writerows(rows)
+    def write_rows(self, rows: list[tuple[object, ...]]) -> None:
+        """Append rows in CSV_HEADER's order (none once a write failed)."""
+        if self.failure is not None:
+            return
+        try:
+            self.writer.writerows(rows)
+        except OSError as error:
+            self._failed(error)
 
     def close(self) -> None:
         """Flush and close the file."""
-        self.file.close()
+        try:
+            self.file.close()
+        except OSError as error:
+            self._failed(error)
+
+    def _failed(self, error: OSError) -> None:
+        if self.failure is None:
+            self.failure = f"cannot write {self.path}: {error.strerror or error}"
+
+
+def keep_csv(parts: Iterable[str], path: str, failure: str | None) -> str | None:
+    """Join the generators' row files into one CSV at `path`, unless one could not be written
+    (`failure`); the parts are removed either way, and so is a CSV that could not be written
+    whole. Why there is no CSV, or None."""
+    parts = list(parts)
+    try:
+        if failure is None:
+            write_csv(parts, path)
+    except OSError as error:
+        failure = f"cannot write {path}: {error.strerror or error}"
+        with contextlib.suppress(OSError):
+            os.remove(path)
+    for part in parts:
+        with contextlib.suppress(OSError):
+            os.remove(part)
+    return failure
 
 
 def write_csv(parts: Iterable[str], path: str) -> None:
-    """Join the generators' row files into one CSV with a header, and remove the parts."""
+    """Join the generators' row files into one CSV with a header."""
     with open(path, "w", newline="", encoding="utf-8") as out:
         csv.writer(out).writerow(CSV_HEADER)
         for part in parts:
             if os.path.exists(part):
                 with open(part, encoding="utf-8") as rows:
                     shutil.copyfileobj(rows, out)
-                os.remove(part)

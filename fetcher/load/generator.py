@@ -198,6 +198,8 @@ class Generator:
                 helper.cancel()
         ended = time.perf_counter()
         self._flush_rows()
+        if self.csv is not None:
+            self.csv.close()  # here, so that a failure to flush it is in the result
         self._mark_interval()
         return self._result(ended - self.t0, time.process_time() - cpu_start_s)
 
@@ -466,6 +468,8 @@ class Generator:
         if self.csv is not None and self.rows:
             self.csv.write_rows(self.rows)
             self.rows.clear()
+            if self.csv.failure is not None and not self.halt.is_set():
+                self.stop()  # the rows cannot be kept: end the run, whose figures are whole
 
     async def _tick(self, on_progress: Callable[[Progress], None]) -> None:
         """Report progress every PROGRESS_INTERVAL_S."""
@@ -510,6 +514,7 @@ class Generator:
             series=tuple(self.series),
             loop_name=type(asyncio.get_running_loop()).__module__.partition(".")[0],
             pool=0 if closed else min(self.starts.pool, self.config.concurrency),
+            csv_failure=None if self.csv is None else self.csv.failure,
         )
 
 

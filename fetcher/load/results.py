@@ -143,6 +143,8 @@ class GeneratorResult:
     loop_name: str = "asyncio"
     # The open model's bound on its workers (connections) at the end, under the cap; 0: none.
     pool: int = 0
+    # Why its per-request CSV could not be written (the run stopped there); None: it was.
+    csv_failure: str | None = None
 
 
 @dataclass(frozen=True)
@@ -175,6 +177,8 @@ class LoadResult:
     # On a Dask cluster (`--dask`): the host each generator ran on; empty otherwise.
     hosts: tuple[str, ...] = ()
     pool: int = 0
+    # The first generator's reason its per-request CSV could not be written; None: all were.
+    csv_failure: str | None = None
 
     @property
     def requests_per_s(self) -> float:
@@ -218,6 +222,7 @@ def merge(config: LoadConfig, parts: list[GeneratorResult]) -> LoadResult:
         series=_merged_series([p.series for p in parts]),
         loop_name=parts[0].loop_name if parts else "asyncio",
         pool=sum(p.pool for p in parts),
+        csv_failure=next((p.csv_failure for p in parts if p.csv_failure), None),
     )
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import resource
 import signal
 import socket
 import subprocess
@@ -13,7 +15,7 @@ import psutil
 import pytest
 
 from fetcher.load import LoadConfig, run_load
-from fetcher.load.csv_rows import write_csv
+from fetcher.load.csv_rows import keep_csv
 from fetcher.load.report import to_json
 from fetcher.load.results import GeneratorResult, merge, new_histogram
 from mock_server import MockServer
@@ -163,7 +165,7 @@ def test_csv_has_one_row_per_request(server: MockServer, tmp_path: Path) -> None
     """--csv writes a header and one row per request, and removes its part files."""
     path = str(tmp_path / "rows.csv")
     result = run_load(LoadConfig(urls=items(server), rate=200, requests=30, csv_path=path))
-    write_csv(result.csv_parts, path)
+    assert keep_csv(result.csv_parts, path, result.csv_failure) is None
     lines = Path(path).read_text().splitlines()
     assert lines[0].startswith("index,url,due_ms")
     assert len(lines) == 31
@@ -359,3 +361,33 @@ def test_the_report_names_the_event_loop_that_ran(server: MockServer) -> None:
     assert wanted["loop"] == ("uvloop" if importlib.util.find_spec("uvloop") else "asyncio")
     assert refused["loop"] == "asyncio"
     assert wanted["pipeline"] == 1 and wanted["client"] == "fast"
+
+
+@CLIENTS
+def test_a_csv_that_cannot_be_written_stops_the_run_with_one_line(
+    server: MockServer, tmp_path: Path, client: str
+) -> None:
+    """Files capped at 256 KB (as a full disk would, without root): the first batch of rows
+    fails, the run stops, its report is still printed whole, one line says why there is no
+    CSV, and no part or torn file is left."""
+
+    def cap_files() -> None:  # in the child, before it runs: EFBIG instead of SIGXFSZ
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (256 * 1024, 256 * 1024))
+
+    path = tmp_path / "rows.csv"
+    url = server.url_for("/items/1")
+    argv = [*FETCHER, "load", url, "-n", "50000", "-c", "8", "--client", client, "--csv", str(path)]
+    done = subprocess.run(
+        argv, capture_output=True, text=True, timeout=120, preexec_fn=cap_files, check=False
+    )
+    assert done.returncode == 1, done.stderr
+    assert "Traceback" not in done.stderr
+    assert done.stderr.splitlines()[-1] == (
+        f"fetcher load: error: cannot write {path}.part0: File too large; the run stopped "
+        "there; no CSV was kept (the report is whole)"
+    )
+    sent = re.search(r"requests +([\d,]+) done", done.stdout)
+    assert sent is not None, done.stdout
+    assert 0 < int(sent[1].replace(",", "")) < 50_000  # it stopped, rather than load on
+    assert list(tmp_path.iterdir()) == []
