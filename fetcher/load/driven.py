@@ -150,8 +150,9 @@ class Driver:
             raise self.error
 
     def _abandon(self, exc: Exception) -> None:
-        """Recording failed inside a parser's callback, where raising would pass for a bad
-        answer: stop the run, and raise it from `close` (as a worker's would end its run)."""
+        """Recording failed inside a parser's callback (a bug: the CSV keeps its own write
+        failures), where raising would pass for the server's bad answer: stop the run, and
+        raise it from `close`, where it shows as what it is."""
         if self.error is None:
             self.error = exc
         self.g.stop(interrupted=True)
@@ -165,7 +166,7 @@ class Driver:
         target = self.targets[request.index % len(self.targets)]
         try:
             g.record_answer(request.index, target, request.due, request.sent, status, nbytes)
-        except Exception as exc:  # ours (the CSV on a full disk), not the answer's
+        except Exception as exc:  # ours, not the answer's: see _abandon
             self._abandon(exc)
             return
         conn = request.conn
