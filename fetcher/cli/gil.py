@@ -31,9 +31,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the three modes, telling each as it goes, then compare them and explain."""
-    from rich.console import Console
-
     from fetcher import gil
+    from fetcher.render.console import Console
     from fetcher.render.gil import heading, interpreter_table, modes_table, print_table
 
     console = Console(highlight=False)

@@ -79,3 +79,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt as stop:
         print(f"fetcher {args.command}: interrupted", file=sys.stderr)
         return exits.interrupted(stop)
+    except BrokenPipeError:  # the reader of stdout went away (`| head`): stop as Unix tools do
+        from fetcher.cli.output import silence_stdout
+
+        silence_stdout()
+        return exits.BROKEN_PIPE

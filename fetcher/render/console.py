@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from rich.console import Console
+import rich.console
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -21,6 +22,16 @@ from fetcher.models import FetchResult
 
 # Piped or redirected output has no width of its own; a wide one keeps the table on one line.
 PIPED_WIDTH = 160
+
+
+class Console(rich.console.Console):
+    """rich's Console, but when the reader of its output goes away it raises BrokenPipeError,
+    as `print` does, instead of exiting 1 (rich's default, which would read as a failed run):
+    `fetcher.cli.main` ends every command on it quietly, with 141."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError(errno.EPIPE, "the reader of the output went away")
 
 
 def stdout_console() -> Console:

@@ -11,11 +11,12 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from rich.console import Console, RenderableType
+from rich.console import RenderableType
 from rich.live import Live
 from rich.table import Table
 
 from fetcher.load.results import Progress
+from fetcher.render.console import Console
 
 BAR_WIDTH = 40
 

@@ -98,3 +98,25 @@ def test_a_closed_stdout_pipe_ends_the_run_quietly(
         assert stderr == ""
     if not STRATEGIES[strategy].cluster:  # a cluster's chunks are all under way from the start
         assert fresh_server.stats()["requests"] < count
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["gil", "--count", "100000"],
+        ["compare", "--count", "10", "--latency", "5ms", "--strategies", "sequential,threads"],
+        ["load", "-n", "200"],
+    ],
+    ids=["gil", "compare", "load"],
+)
+def test_every_command_ends_quietly_with_141_when_stdout_is_gone(argv: list[str]) -> None:
+    """`fetcher gil | head -1` and the like, with the reader gone before the first line: no
+    traceback, no message, exit 141 (rich's own handling would exit 1, as a failed run)."""
+    process = subprocess.Popen(
+        [*FETCHER, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    assert process.stdout is not None
+    process.stdout.close()  # the reader goes away before anything is written
+    _, stderr = process.communicate(timeout=120)
+    assert process.returncode == 141, stderr
+    assert "Traceback" not in stderr and "Broken pipe" not in stderr
