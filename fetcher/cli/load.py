@@ -47,8 +47,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="C",
         help="closed model: connections, each sending when the last answered "
         f"(default {DEFAULT_CONCURRENCY}); open model: cap on requests in flight "
-        f"(default {DEFAULT_OPEN_CONCURRENCY}; under it, connections open only as requests fall "
-        "overdue, up to rate x the fastest latency seen x 2)",
+        f"(default {DEFAULT_OPEN_CONCURRENCY}; under it the pool starts at {DEFAULT_CONCURRENCY} "
+        "connections, which the fast client opens before its clock starts, and grows only as "
+        "requests fall overdue, up to rate x the fastest latency seen x 2)",
     )
     load.add_argument(
         "-r",

@@ -10,7 +10,7 @@ from contextlib import suppress
 from typing import Any, Protocol
 
 from fetcher.load.client import Send
-from fetcher.load.config import LATE_START_MS, LoadConfig
+from fetcher.load.config import DEFAULT_CONCURRENCY, LATE_START_MS, LoadConfig
 from fetcher.load.results import GeneratorResult, Progress, Recorder
 from fetcher.loop import uncancel
 from fetcher.policy.classify import classify
@@ -31,7 +31,7 @@ POOL_HEADROOM = 2.0
 # Generator.note_busy.
 BUSY_SHARE = 0.9
 BUSY_WINDOW_S = 0.02
-POOL_FLOOR = 64
+POOL_FLOOR = DEFAULT_CONCURRENCY
 _CSV_BATCH = 4096
 # The latency series' interval; recorded values go into the histograms sooner, in batches of
 # FLUSH_BATCH, looked at every FLUSH_CHECK_S.

@@ -1,17 +1,19 @@
 """What limited a `fetcher load` run, with the evidence, in the report's words.
 
 A load test that misses its target rate (or moves less load than asked) was held back by one of
-four things: the generator's own CPU (it could not send faster), the cap on requests in flight
-(`-c`: every slot was waiting on an answer), the target (its latency grew as requests piled up),
-or the machine (other programs held the cores the generator needed to keep its schedule). Each
-leaves a trace in what the run measured; the verdict names the one the trace shows, quotes it,
-and says what to try.
+these: the generator's own CPU (it could not send faster), the cap on requests in flight (`-c`:
+every slot was waiting on an answer), the target (its latency grew as requests piled up, or it
+answered nothing), the machine (other programs held the cores the generator needed to keep its
+schedule), or the generator's schedule itself (its starts slipped in pauses while the target
+kept up). Each leaves a trace in what the run measured; the verdict names the one the trace
+shows, quotes it, and says what to try.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from fetcher.load.generator import POOL_FLOOR
 from fetcher.load.results import LoadResult
 
 # The rate counts as reached within this share of the target, with this few late starts.
@@ -40,6 +42,8 @@ def verdict(result: LoadResult, interval_s: float, load_per_core: float | None =
     """The verdict of a run; `interval_s` is the spacing of its latency series, and
     `load_per_core` the machine's load average over its cores at the end, where known."""
     config = result.config
+    if result.requests and not result.status:
+        return Verdict(None if config.rate is None else False, "target", _unanswered(result))
     first_ms, last_ms = latency_trend_ms(result.series, result.sending_s, interval_s)
     rising = last_ms >= first_ms * RISE_RATIO and last_ms - first_ms > RISE_MIN_MS
     cap_full = result.peak_in_flight >= config.concurrency
@@ -71,6 +75,8 @@ def verdict(result: LoadResult, interval_s: float, load_per_core: float | None =
         return Verdict(False, "machine", text)
     if 0 < result.pool < config.concurrency and result.peak_in_flight >= result.pool:
         return Verdict(False, "pool", _pool(result, shortfall, first_ms, last_ms))
+    if not rising:
+        return Verdict(False, "schedule", _slipped(result, shortfall, first_ms, last_ms))
     text = (
         f"target not reached ({shortfall}): limited by the target: its mean latency went from "
         f"{first_ms:,.1f} ms in the first quarter of the run to {last_ms:,.1f} ms in the last "
@@ -79,6 +85,30 @@ def verdict(result: LoadResult, interval_s: float, load_per_core: float | None =
         "--rate."
     )
     return Verdict(False, "target", text)
+
+
+def _unanswered(result: LoadResult) -> str:
+    """Not one request got an answer: the run measured the target's absence, not its speed."""
+    kinds = ", ".join(f"{count:,} {kind}" for kind, count in result.errors.items())
+    return (
+        f"limited by the target: it answered none of the {result.requests:,} requests "
+        f"({kinds}), so this run measured no speed; check that it is up at that address."
+    )
+
+
+def _slipped(result: LoadResult, shortfall: str, first_ms: float, last_ms: float) -> str:
+    """Late starts while the target kept up and the generator was not saturated: pauses of the
+    generator's process or machine, which it could not catch up on in time."""
+    lag_ms = result.start_lag.get_value_at_percentile(99) / 1000
+    cpu = result.generator_cpu
+    room = f"; at {cpu:.0%} of a core it had little room to catch up" if cpu >= 0.7 else ""
+    return (
+        f"target not reached ({shortfall}): the target kept up (mean latency {first_ms:,.1f} ms "
+        f"in the first quarter, {last_ms:,.1f} ms in the last; it answered "
+        f"{result.requests_per_s:,.0f}/s), but the generator's schedule slipped: 1% of starts "
+        f"lagged over {lag_ms:,.1f} ms, in pauses of this process or machine{room}. Run it "
+        "again or on a quieter machine, or ask a lower --rate."
+    )
 
 
 def _closed(result: LoadResult, cpu: float) -> Verdict:
@@ -102,8 +132,8 @@ def _pool(result: LoadResult, shortfall: str, first_ms: float, last_ms: float) -
         f"target not reached ({shortfall}): all {result.pool:,} connections of the open model's "
         f"pool were waiting on answers, whose latency went from {first_ms:,.1f} ms to "
         f"{last_ms:,.1f} ms; the pool is twice what the rate needs at the quickest latency "
-        "seen (opening more when behind makes every request dearer), so the target or this "
-        "machine could not keep up. Try a lower --rate."
+        f"seen, and at least {POOL_FLOOR} (opening more when behind makes every request "
+        "dearer), so the target or this machine could not keep up. Try a lower --rate."
     )
 
 

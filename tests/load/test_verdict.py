@@ -105,7 +105,37 @@ def test_late_starts_with_nothing_else_to_blame_point_at_a_busy_machine() -> Non
     judged = verdict(run(**figures), INTERVAL_S, load_per_core=1.4)
     assert judged.limited_by == "machine"
     assert "load average 1.4 per core" in judged.text
-    assert verdict(run(**figures), INTERVAL_S, load_per_core=0.1).limited_by == "target"
+    quiet = verdict(run(**figures), INTERVAL_S, load_per_core=0.1)
+    assert quiet.limited_by == "schedule"
+
+
+def test_late_starts_on_a_steady_target_blame_the_schedule_not_the_target() -> None:
+    """The rate sent, 4% of starts late, the target's latency steady at 2 ms, nothing busy:
+    the generator's schedule slipped; the target is not blamed, nor a lower rate's need hidden."""
+    lags = new_histogram()
+    for lag_us in [300] * 95 + [20_000] * 5:
+        lags.record_value(lag_us)
+    judged = verdict(run(late_starts=120, start_lag=lags, generator_cpu=0.85), INTERVAL_S)
+    assert (judged.target_reached, judged.limited_by) == (False, "schedule")
+    assert "the target kept up (mean latency 2.0 ms in the first quarter, 2.0 ms in the last" in (
+        judged.text
+    )
+    assert "1% of starts lagged over 20.0 ms" in judged.text
+    assert "at 85% of a core it had little room to catch up" in judged.text
+    assert "piled up" not in judged.text
+
+
+def test_a_target_that_answered_nothing_is_named_not_the_generator() -> None:
+    """Every connect refused, the generator busy retrying: the verdict names the target's
+    silence with the errors, not the generator's CPU."""
+    for rate in (None, 1000.0):
+        judged = verdict(
+            run(rate=rate, status={}, errors={"connection_refused": 3000}, generator_cpu=1.0),
+            INTERVAL_S,
+        )
+        assert judged.limited_by == "target"
+        assert judged.target_reached is (None if rate is None else False)
+        assert "answered none of the 3,000 requests (3,000 connection_refused)" in judged.text
 
 
 def test_the_closed_model_says_whether_the_generator_or_the_target_set_the_pace() -> None:
