@@ -30,7 +30,7 @@ from collections import deque
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from fetcher.load.fast import MAX_OPENING, Connection, Target, TlsContext
+from fetcher.load.fast import MAX_OPENING, Connection, Target, TlsContext, connect
 from fetcher.load.generator import POOL_FLOOR, SCHEDULE_TICK_S, START_GRACE_S, WorkerStarts
 
 if TYPE_CHECKING:
@@ -83,7 +83,6 @@ class Driver:
         self.max_in_flight = generator.config.concurrency
         self.tls = functools.cache(tls)
         self.rate = generator.config.rate
-        self.loop = asyncio.get_running_loop()
         self.live: set[Connection] = set()
         # Open-model connections with room and nothing released for them, in the order they
         # came free (see _dispatch).
@@ -281,16 +280,8 @@ class Driver:
 
     async def _create(self) -> Connection:
         """A new connection to the origin (at most MAX_OPENING being opened at once)."""
-        origin = self.origin
         async with self.opening:
-            _, conn = await self.loop.create_connection(
-                lambda: Connection(self, origin.origin),
-                origin.host,
-                origin.port,
-                ssl=self.tls() if origin.tls else None,
-                server_hostname=origin.host if origin.tls else None,
-            )
-        return conn
+            return await connect(self, self.origin, self.tls)
 
     def _check_settled(self) -> None:
         """Note when nothing is in flight or connecting and nothing more will be sent; a run

@@ -234,18 +234,10 @@ class FastClient:
         self.opening += 1
         self.ready.setdefault(target.origin, deque())
         try:
-            _, connection = await self.loop.create_connection(
-                lambda: Connection(self, target.origin),
-                target.host,
-                target.port,
-                ssl=self.tls() if target.tls else None,
-                server_hostname=target.host if target.tls else None,
-            )
+            connection = await connect(self, target, self.tls)
         finally:
             self.opening -= 1
             self._wake_one()
-        if connection.closed:  # lost before it was counted: `forget` had nothing to free
-            raise http.client.RemoteDisconnected("the server closed the connection first")
         self.opened.add(connection)
         return connection
 
@@ -289,6 +281,23 @@ class FastClient:
             connection.close()
         self.opened.clear()
         self.ready.clear()
+
+
+async def connect(pool: Pool, target: Target, tls: TlsContext) -> Connection:
+    """A new connection to `target`'s origin, kept by `pool`; RemoteDisconnected if the server
+    closed it before it could be used (then `pool.forget` was told of a connection it did not
+    hold yet)."""
+    loop = asyncio.get_running_loop()
+    _, connection = await loop.create_connection(
+        lambda: Connection(pool, target.origin),
+        target.host,
+        target.port,
+        ssl=tls() if target.tls else None,
+        server_hostname=target.host if target.tls else None,
+    )
+    if connection.closed:
+        raise http.client.RemoteDisconnected("the server closed the connection first")
+    return connection
 
 
 @asynccontextmanager
