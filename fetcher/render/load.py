@@ -82,7 +82,8 @@ def _summary(data: dict[str, Any]) -> str:
     lines = [
         f"[bold]{data['model']} model[/], {data['client']} client"
         + (f" (pipelined x{data['pipeline']})" if data.get("pipeline", 1) > 1 else "")
-        + f" on {data.get('loop', 'asyncio')}, {data['processes']} process(es), "
+        + f" on {data.get('loop', 'asyncio')}, {data['processes']} "
+        + ("process, " if data["processes"] == 1 else "processes, ")
         + (
             f"at most {data['concurrency']:,} in flight (-c)"
             if data["model"] == "open"
@@ -113,8 +114,9 @@ def _summary(data: dict[str, Any]) -> str:
         lag = data["start_lag_ms"]
         lines.append(
             f"late starts {data['late_starts']:,} (> {threshold_ms:g} ms after due); start lag "
-            f"p50 {lag['p50']:,.3f} ms, p99 {lag['p99']:,.3f} ms (the corrected latency includes "
-            "it; the generator's timer wakes about every millisecond)"
+            f"p50 {lag['p50']:,.3f} ms, p99 {lag['p99']:,.3f} ms (from a request's due time to "
+            "its sending: the corrected latency includes it; the generator's timer wakes about "
+            "every millisecond)"
         )
     lines.append(f"verdict    {data['verdict']}")
     return "\n".join(lines)

@@ -248,8 +248,11 @@ def test_the_open_model_report_says_what_corrected_latency_counts(server: MockSe
     uncorrected latency count from, and which of them the histogram shows."""
     done = run_fetcher("load", "-r", "200", "-n", "40", server.url_for("/items/1"))
     assert done.returncode == 0, done.stderr
-    assert "at most 2,000 in flight (-c)" in done.stdout  # the open model's cap, not a pool
-    assert "start lag p50 " in done.stdout and "(the corrected latency includes it" in done.stdout
+    assert "1 process, at most 2,000 in flight (-c)" in done.stdout  # the cap, not a pool
+    assert "start lag p50 " in done.stdout
+    assert "(from a request's due time to its sending: the corrected latency includes it" in (
+        done.stdout
+    )
     assert "corrected: from when each request was due" in done.stdout
     assert "uncorrected: from when it was sent" in done.stdout
     assert "corrected latency histogram (ms, upper edge)" in done.stdout
