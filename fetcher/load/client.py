@@ -20,9 +20,9 @@ Send = Callable[[Any], Awaitable[tuple[int, int]]]
 async def open_client(config: LoadConfig, connections: int) -> AsyncIterator[Send]:
     """A `send(url) -> (status, nbytes)` on one long-lived client session."""
     if config.client == "fast":
-        from fetcher.load.fast import fast_client
+        from fetcher.load.fast import fast_client, pipelined_connections
 
-        pipelined = -(-connections // config.pipeline)  # each connection carries `pipeline`
+        pipelined = pipelined_connections(connections, config.pipeline)
         tls = config.tls
         async with fast_client(pipelined, config.pipeline, lambda: client_context(tls)) as send:
             yield send

@@ -113,10 +113,11 @@ def _drive(generator: Generator) -> None:
     """Have the fast client's connections send the requests themselves, if they go to one
     origin (`fetcher.load.driven`); else its workers send them through `send`."""
     from fetcher.load.driven import Driver, drivable
+    from fetcher.load.fast import pipelined_connections
 
     if drivable(generator.urls):
         config = generator.config
-        connections = -(-config.concurrency // config.pipeline)  # each carries `pipeline`
+        connections = pipelined_connections(config.concurrency, config.pipeline)
         tls = config.tls
         generator.engine = Driver(
             generator, connections, config.pipeline, lambda: client_context(tls)
