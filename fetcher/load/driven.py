@@ -179,13 +179,19 @@ class Driver:
         g = self.g
         g.in_flight -= 1
         if not self.closing:
-            target = self.targets[request.index % len(self.targets)]
-            try:
-                g.record_error(request.index, target, request.due, request.sent, exc)
-            except Exception as error:  # as in `answered`
-                self._abandon(error)
+            self._record_error(request.index, request.due, request.sent, exc)
         if g.in_flight == 0:
             self._check_settled()
+
+    def _record_error(self, index: int, due: float | None, sent: float, exc: BaseException) -> bool:
+        """Record a failed request; False when recording it failed (see _abandon)."""
+        target = self.targets[index % len(self.targets)]
+        try:
+            self.g.record_error(index, target, due, sent, exc)
+        except Exception as error:  # ours, not the request's
+            self._abandon(error)
+            return False
+        return True
 
     def forget(self, conn: Connection) -> None:
         """`conn` closed: its place is free for another (at once in the closed model)."""
@@ -252,8 +258,7 @@ class Driver:
         and the next request due tries again."""
         g = self.g
         while index is not None:
-            sent = time.perf_counter()
-            target = self.targets[index % len(self.targets)]
+            sent, due = time.perf_counter(), self._due(index)
             try:
                 conn = await asyncio.wait_for(self._create(), g.config.timeout_s)
                 if conn.closed:  # lost before it was ours: `forget` had no place to free
@@ -264,15 +269,13 @@ class Driver:
                 exc = error
             else:
                 self.live.add(conn)
-                conn.waiters.append(_Request(self, conn, index, self._due(index), sent))
-                conn.transport.write(target.request)  # type: ignore[union-attr]
+                conn.waiters.append(_Request(self, conn, index, due, sent))
+                request = self.targets[index % len(self.targets)].request
+                conn.transport.write(request)  # type: ignore[union-attr]
                 self._fill(conn, self.pipeline)
                 return
             g.in_flight -= 1
-            try:
-                g.record_error(index, target, self._due(index), sent, exc)
-            except Exception as error:  # as in `answered`
-                self._abandon(error)
+            if not self._record_error(index, due, sent, exc):
                 return
             index = self._take()
         if self.rate is not None:
