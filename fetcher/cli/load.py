@@ -240,7 +240,9 @@ def run(args: argparse.Namespace) -> int:
     if csv_failure is not None:
         return exits.FAILED
     if result.requests and not data["responses"]:
-        errors = ", ".join(f"{count:,} {kind}" for kind, count in data["errors"].items())
+        from fetcher.load.verdict import error_counts
+
+        errors = error_counts(data["errors"])
         print(f"fetcher load: no request got a response ({errors})", file=sys.stderr)
         return exits.FAILED
     return exits.OK

@@ -54,7 +54,7 @@ class RequestCsv:
 
     def _failed(self, error: OSError) -> None:
         if self.failure is None:
-            self.failure = f"cannot write {self.path}: {error.strerror or error}"
+            self.failure = _cannot_write(self.path, error)
 
 
 def keep_csv(parts: Iterable[str], path: str, failure: str | None) -> str | None:
@@ -66,13 +66,17 @@ def keep_csv(parts: Iterable[str], path: str, failure: str | None) -> str | None
         if failure is None:
             write_csv(parts, path)
     except OSError as error:
-        failure = f"cannot write {path}: {error.strerror or error}"
+        failure = _cannot_write(path, error)
         with contextlib.suppress(OSError):
             os.remove(path)
     for part in parts:
         with contextlib.suppress(OSError):
             os.remove(part)
     return failure
+
+
+def _cannot_write(path: str, error: OSError) -> str:
+    return f"cannot write {path}: {error.strerror or error}"
 
 
 def write_csv(parts: Iterable[str], path: str) -> None:

@@ -11,6 +11,7 @@ shows, quotes it, and says what to try.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from fetcher.load.generator import POOL_FLOOR
@@ -87,12 +88,17 @@ def verdict(result: LoadResult, interval_s: float, load_per_core: float | None =
     return Verdict(False, "target", text)
 
 
+def error_counts(errors: Mapping[str, int]) -> str:
+    """Failed requests by kind, as the report says them: `20 connection_refused, 3 timeout`."""
+    return ", ".join(f"{count:,} {kind}" for kind, count in errors.items())
+
+
 def _unanswered(result: LoadResult) -> str:
     """Not one request got an answer: the run measured the target's absence, not its speed."""
-    kinds = ", ".join(f"{count:,} {kind}" for kind, count in result.errors.items())
     return (
         f"limited by the target: it answered none of the {result.requests:,} requests "
-        f"({kinds}), so this run measured no speed; check that it is up at that address."
+        f"({error_counts(result.errors)}), so this run measured no speed; check that it is up "
+        "at that address."
     )
 
 
