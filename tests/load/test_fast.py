@@ -19,16 +19,42 @@ CLOSE = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhello
 UNTIL_EOF = b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\n" + b"x" * 3000
 
 
+class _Server:
+    """A socketserver on 127.0.0.1 in a thread, with `handler`; shut down on exit."""
+
+    def __init__(self, handler: type[socketserver.BaseRequestHandler]) -> None:
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def __enter__(self) -> _Server:
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+def _read_heads(sock: socket.socket, data: bytes, count: int = 1) -> bytes | None:
+    """Read until `data` holds `count` request heads: all that came, or None if the client
+    closed first."""
+    while data.count(b"\r\n\r\n") < count:
+        chunk = sock.recv(4096)
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
 class _Answer(socketserver.BaseRequestHandler):
     """Read one request, send the server's fixed answer, close: a server that never keeps alive."""
 
     def handle(self) -> None:
-        data = b""
-        while b"\r\n\r\n" not in data:
-            chunk = self.request.recv(4096)
-            if not chunk:
-                return
-            data += chunk
+        if _read_heads(self.request, b"") is None:
+            return
         self.server.connections += 1  # type: ignore[attr-defined]
         self.request.sendall(self.server.answer)  # type: ignore[attr-defined]
         self.request.shutdown(socket.SHUT_WR)
@@ -37,18 +63,10 @@ class _Answer(socketserver.BaseRequestHandler):
 @pytest.fixture(params=[CLOSE, UNTIL_EOF], ids=["connection-close", "body-until-eof"])
 def closing_server(request: pytest.FixtureRequest) -> Iterator[socketserver.ThreadingTCPServer]:
     """A server on 127.0.0.1 that answers each connection's first request, then closes it."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Answer)
-    server.daemon_threads = True
-    server.answer = request.param  # type: ignore[attr-defined]
-    server.connections = 0  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with _Server(_Answer) as running:
+        running.server.answer = request.param  # type: ignore[attr-defined]
+        running.server.connections = 0  # type: ignore[attr-defined]
+        yield running.server
 
 
 def test_a_closed_connection_is_replaced_and_every_answer_counted(
@@ -113,34 +131,20 @@ class _KeepAlive(socketserver.BaseRequestHandler):
 
     def handle(self) -> None:
         self.server.accepted += 1  # type: ignore[attr-defined]
-        data = b""
-        while True:
-            while b"\r\n\r\n" not in data:
-                chunk = self.request.recv(4096)
-                if not chunk:
-                    return
-                data += chunk
-            data = data.partition(b"\r\n\r\n")[2]
+        rest = b""
+        while (data := _read_heads(self.request, rest)) is not None:
+            rest = data.partition(b"\r\n\r\n")[2]
             self.request.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
 
 
 def test_the_open_models_floor_is_connected_before_its_schedule_starts() -> None:
     """5 requests 20 ms apart need one connection; the open model connects its floor (here the
     5 of the count) before its first request is due, as the server's accepts show."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _KeepAlive)
-    server.daemon_threads = True
-    server.accepted = 0  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/"
-        result = run_load(LoadConfig(urls=(url,), rate=50, requests=5))
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+    with _Server(_KeepAlive) as running:
+        running.server.accepted = 0  # type: ignore[attr-defined]
+        result = run_load(LoadConfig(urls=(running.url,), rate=50, requests=5))
     assert result.status == {200: 5}
-    assert server.accepted == 5  # type: ignore[attr-defined]
+    assert running.server.accepted == 5  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("rate", [None, 200.0], ids=["closed", "open"])
@@ -155,25 +159,6 @@ def test_every_refused_connect_is_a_request_counted(rate: float | None) -> None:
     assert result.errors == {"connection_refused": 20}
 
 
-class _Server:
-    """A socketserver on 127.0.0.1 in a thread, with `handler`; shut down on exit."""
-
-    def __init__(self, handler: type[socketserver.BaseRequestHandler]) -> None:
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
-
-    def __enter__(self) -> _Server:
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
 class _CloseAtOnce(socketserver.BaseRequestHandler):
     """Accept, then close before any request: a server out of connections, or restarting."""
 
@@ -186,12 +171,8 @@ class _EndlessBody(socketserver.BaseRequestHandler):
     never end it."""
 
     def handle(self) -> None:
-        data = b""
-        while data.count(b"\r\n\r\n") < 2:
-            chunk = self.request.recv(4096)
-            if not chunk:
-                return
-            data += chunk
+        if _read_heads(self.request, b"", 2) is None:
+            return
         self.request.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\n\r\nxx")
         while self.request.recv(4096):
             pass
