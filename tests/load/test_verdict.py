@@ -99,6 +99,16 @@ def test_a_full_open_model_pool_under_the_cap_is_named_with_its_size() -> None:
     assert free.limited_by == "target"
 
 
+def test_a_full_pool_that_could_carry_the_rate_blames_the_schedule_not_the_pool() -> None:
+    """64 connections all busy once, but at the target's steady 2 ms they carry 32,000/s, far
+    over the 1,000/s asked: a backlog filled them (a pause of the generator), so the schedule
+    is named, not the pool ("latency went from 2.0 ms to 2.0 ms" said nothing)."""
+    figures = {"sent": 2990, "late_starts": 120, "pool": 64, "peak_in_flight": 64}
+    judged = verdict(run(concurrency=2000, **figures), INTERVAL_S)
+    assert judged.limited_by == "schedule"
+    assert "the target kept up" in judged.text and "pool" not in judged.text
+
+
 def test_late_starts_with_nothing_else_to_blame_point_at_a_busy_machine() -> None:
     """Steady target, idle generator, free slots, yet late: other programs held the cores."""
     figures = {"sent": 2990, "late_starts": 120}
