@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -216,6 +217,10 @@ def run(args: argparse.Namespace) -> int:
         _announce(config)
         result = _load(config)
         data = report.to_json(result, server.stats() if server is not None else None)
+    if result.interrupted:
+        from fetcher.load.processes import stop_signal
+
+        data["stopped_by"] = signal.Signals(stop_signal()).name
     # The files first: a report cut short (a closed pipe, a second Ctrl-C) must not lose them.
     if args.json:
         report.write_json(data, args.json)
@@ -234,9 +239,7 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if result.interrupted:
-        from fetcher.load.processes import stop_signal
-
-        return exits.interrupted(stop_signal())
+        return exits.interrupted(signal.Signals[data["stopped_by"]])
     if csv_failure is not None:
         return exits.FAILED
     if result.requests and not data["responses"]:

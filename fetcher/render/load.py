@@ -89,7 +89,7 @@ def _summary(data: dict[str, Any]) -> str:
             if data["model"] == "open"
             else f"{data['concurrency']:,} connections"
         )
-        + (" [red](interrupted)[/]" if data["interrupted"] else ""),
+        + (f" [red](interrupted{_by(data)})[/]" if data["interrupted"] else ""),
         f"sent       {data['sent']:,} in {data['sending_s']:.2f} s "
         f"= [bold]{data['sent_per_s']:,.1f}/s[/]"
         + (f" (target {data['target_rate']:,.1f}/s)" if "target_rate" in data else ""),
@@ -169,6 +169,11 @@ def _counts_table(title: str, counts: dict[str, int]) -> RenderableType:
     for key, count in counts.items():
         table.add_row(str(key), f"{count:,}")
     return table
+
+
+def _by(data: dict[str, Any]) -> str:
+    """' by SIGTERM': the signal that stopped the run, when the report knows it."""
+    return f" by {data['stopped_by']}" if data.get("stopped_by") else ""
 
 
 def _server_table(stats: dict[str, Any]) -> RenderableType:

@@ -237,9 +237,9 @@ def test_a_stop_signal_prints_the_report_and_exits_128_plus_it(
             process.communicate()
     assert process.returncode == code, stderr
     assert_all_gone(children)
-    assert "requests" in stdout and "interrupted" in stdout
+    assert "requests" in stdout and f"(interrupted by {signum.name})" in stdout
     data = json.loads(report.read_text())
-    assert data["interrupted"] is True
+    assert data["interrupted"] is True and data["stopped_by"] == signum.name
     assert data["requests"] > 0
 
 

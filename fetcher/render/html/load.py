@@ -75,7 +75,8 @@ def _figures(data: Mapping[str, Any]) -> str:
         rows.append(["late starts", f"{data['late_starts']:,} ({threshold})"])
     rows.append(["limited by", data.get("limited_by") or "-"])
     if data["interrupted"]:
-        rows.append(["interrupted", "yes: the figures cover the run up to Ctrl-C"])
+        stop = data.get("stopped_by") or "the stop"
+        rows.append(["interrupted", f"yes: the figures cover the run up to {stop}"])
     return page.table(["", "value"], rows)
 
 
