@@ -171,6 +171,14 @@ def _counts_table(title: str, counts: dict[str, int]) -> RenderableType:
     return table
 
 
+# What the server's peak counts, beside the client's connections: without --latency its
+# handler answers at once, so it shows 1 while the client keeps 64 requests in flight.
+SERVER_IN_FLIGHT = (
+    "peak in its handlers: requests begun and not yet answered at once; one waiting in its "
+    "socket or event loop is not counted, so without --latency it is 1"
+)
+
+
 def _by(data: dict[str, Any]) -> str:
     """' by SIGTERM': the signal that stopped the run, when the report knows it."""
     return f" by {data['stopped_by']}" if data.get("stopped_by") else ""
@@ -178,11 +186,17 @@ def _by(data: dict[str, Any]) -> str:
 
 def _server_table(stats: dict[str, Any]) -> RenderableType:
     """The bundled server's own view of the run."""
-    table = Table(title="server's view (/stats)", title_justify="left")
+    table = Table(
+        title="server's view (/stats)",
+        title_justify="left",
+        caption=SERVER_IN_FLIGHT,
+        caption_justify="left",
+    )
     table.add_column("")
     table.add_column("value", justify="right")
     table.add_row("requests", f"{stats.get('requests', 0):,}")
-    table.add_row("peak in flight", f"{stats.get('peak_in_flight', 0):,}")
+    table.add_row("connections", f"{stats.get('connections', 0):,}")
+    table.add_row("peak in its handlers", f"{stats.get('peak_in_flight', 0):,}")
     for code, count in sorted(stats.get("by_status", {}).items()):
         table.add_row(f"status {code}", f"{count:,}")
     for fault, count in sorted(stats.get("faults", {}).items()):

@@ -355,6 +355,22 @@ def test_chunked_bodies_are_counted_whole(server: MockServer, client: str) -> No
     assert result.nbytes == 10 * 1000
 
 
+def test_the_bundled_servers_view_counts_connections_and_says_what_its_peak_counts(
+    tmp_path: Path,
+) -> None:
+    """On the bundled server (no target), the server's view shows the connections it saw (the
+    client's 64) and says why its peak is 1 beside them: its handler answers at once."""
+    report = tmp_path / "report.json"
+    done = run_fetcher("load", "-n", "300", "--json", str(report))
+    assert done.returncode == 0, done.stderr
+    server = json.loads(report.read_text())["server"]
+    assert server["connections"] == 64 and server["peak_in_flight"] == 1
+    assert re.search(r"connections\s*│\s*64\s*│", done.stdout)
+    assert re.search(r"peak in its handlers\s*│\s*1\s*│", done.stdout)
+    words = " ".join(done.stdout.split())
+    assert "one waiting in its socket or event loop is not counted" in words
+
+
 def test_the_report_names_the_event_loop_that_ran(server: MockServer) -> None:
     """uvloop when it is installed and wanted, asyncio's own loop when --no-uvloop says so."""
     import importlib.util

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from fetcher.render.html import charts, draw, page
+from fetcher.render.load import SERVER_IN_FLIGHT
 
 # The smallest latency a log scale draws: a 0 ms percentile (a clock tick) shows as this.
 MIN_MS = 0.001
@@ -48,7 +49,11 @@ def _sections(data: Mapping[str, Any]) -> Iterator[str]:
     yield page.section("Over time", *_over_time(data))
     yield page.section("Statuses and errors", *_counts(data))
     if "server" in data:
-        yield page.section("The server's view (/stats)", _server_table(data["server"]))
+        yield page.section(
+            "The server's view (/stats)",
+            _server_table(data["server"]),
+            page.paragraph(SERVER_IN_FLIGHT + "."),
+        )
 
 
 def _verdict(data: Mapping[str, Any]) -> Iterator[str]:
@@ -182,7 +187,8 @@ def _counts(data: Mapping[str, Any]) -> Iterator[str]:
 def _server_table(stats: Mapping[str, Any]) -> str:
     rows = [
         ["requests", f"{stats.get('requests', 0):,}"],
-        ["peak in flight", f"{stats.get('peak_in_flight', 0):,}"],
+        ["connections", f"{stats.get('connections', 0):,}"],
+        ["peak in its handlers", f"{stats.get('peak_in_flight', 0):,}"],
     ]
     rows += [[f"status {code}", f"{n:,}"] for code, n in sorted(stats.get("by_status", {}).items())]
     rows += [[f"fault {fault}", f"{n:,}"] for fault, n in sorted(stats.get("faults", {}).items())]
