@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -123,6 +122,8 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
         "sent_per_s": round(result.sent / result.sending_s, 2) if result.sending_s > 0 else 0.0,
         "drain_s": round(max(0.0, result.duration_s - result.sending_s), 4),
         "generator_cpu": round(result.generator_cpu, 3),
+        # How busy the machine's cores were during the run, all programs together (null: on Dask).
+        "machine_busy": None if result.machine_busy is None else round(result.machine_busy, 3),
         "peak_in_flight": result.peak_in_flight,
         "series_interval_s": FLUSH_INTERVAL_S,
         "series": [
@@ -145,7 +146,7 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
                 )
             ],
         }
-    judged = verdict(result, FLUSH_INTERVAL_S, _load_per_core())
+    judged = verdict(result, FLUSH_INTERVAL_S)
     data["limited_by"] = judged.limited_by
     data["verdict"] = judged.text
     if config.rate is not None:
@@ -159,13 +160,6 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
     if server_stats is not None:
         data["server"] = server_stats
     return data
-
-
-def _load_per_core() -> float | None:
-    """The machine's 1-minute load average per core, where the OS keeps one."""
-    if not hasattr(os, "getloadavg"):
-        return None
-    return os.getloadavg()[0] / (os.cpu_count() or 1)
 
 
 def write_json(data: dict[str, Any], path: str) -> None:

@@ -179,6 +179,9 @@ class LoadResult:
     pool: int = 0
     # The first generator's reason its per-request CSV could not be written; None: all were.
     csv_failure: str | None = None
+    # How busy this machine's cores were during the run (all programs: the generators, a local
+    # target, anything else), 1.0 all of them; None on a Dask cluster, whose machines are others.
+    machine_busy: float | None = None
 
     @property
     def requests_per_s(self) -> float:

@@ -3,10 +3,10 @@
 A load test that misses its target rate (or moves less load than asked) was held back by one of
 these: the generator's own CPU (it could not send faster), the cap on requests in flight (`-c`:
 every slot was waiting on an answer), the target (its latency grew as requests piled up, or it
-answered nothing), the machine (other programs held the cores the generator needed to keep its
-schedule), or the generator's schedule itself (its starts slipped in pauses while the target
-kept up). Each leaves a trace in what the run measured; the verdict names the one the trace
-shows, quotes it, and says what to try.
+answered nothing), the machine (its cores were all busy, so the generator waited for one to
+keep its schedule), or the generator's schedule itself (its starts slipped in pauses while the
+target kept up). Each leaves a trace in what the run measured; the verdict names the one the
+trace shows, quotes it, and says what to try.
 """
 
 from __future__ import annotations
@@ -26,8 +26,8 @@ CPU_BOUND = 0.9
 # than RISE_MIN_MS above it.
 RISE_RATIO = 2.0
 RISE_MIN_MS = 5.0
-# Other programs were competing for the cores at this 1-minute load average per core.
-BUSY_LOAD_PER_CORE = 0.5
+# The machine's cores were all taken when this share of their time was busy during the run.
+MACHINE_BUSY = 0.9
 
 
 @dataclass(frozen=True)
@@ -39,9 +39,8 @@ class Verdict:
     text: str
 
 
-def verdict(result: LoadResult, interval_s: float, load_per_core: float | None = None) -> Verdict:
-    """The verdict of a run; `interval_s` is the spacing of its latency series, and
-    `load_per_core` the machine's load average over its cores at the end, where known."""
+def verdict(result: LoadResult, interval_s: float) -> Verdict:
+    """The verdict of a run; `interval_s` is the spacing of its latency series."""
     config = result.config
     if result.requests and not result.status:
         return Verdict(None if config.rate is None else False, "target", _unanswered(result))
@@ -66,12 +65,14 @@ def verdict(result: LoadResult, interval_s: float, load_per_core: float | None =
             f"{config.rate:,.0f}/s needs about {need:,.0f} in flight); raise -c."
         )
         return Verdict(False, "in_flight_cap", text)
-    if not rising and load_per_core is not None and load_per_core >= BUSY_LOAD_PER_CORE:
+    busy = result.machine_busy
+    if not rising and busy is not None and busy >= MACHINE_BUSY:
         text = (
             f"target not reached ({shortfall}): the generator fell behind its schedule while "
             f"using {cpu:.0%} of a core, with {result.peak_in_flight:,} of {config.concurrency:,} "
-            f"in flight and the target's latency steady: other programs held the cores (load "
-            f"average {load_per_core:.1f} per core). Run it on a quieter machine."
+            f"in flight and the target's latency steady: this machine's cores were {busy:.0%} "
+            "busy during the run (the generator, a target on this machine and other programs "
+            "together), so it waited for a core. Run it where a core is free for it."
         )
         return Verdict(False, "machine", text)
     # A full pool that could carry the rate at the target's latency was filled by a backlog

@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import resource
 import signal
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import psutil
 import pytest
 
-from fetcher.load import LoadConfig, run_load
+from fetcher.load import LoadConfig, busy_share, run_load
 from fetcher.load.csv_rows import keep_csv
 from fetcher.load.report import to_json
 from fetcher.load.results import GeneratorResult, merge, new_histogram
@@ -148,6 +150,29 @@ def test_json_report_has_the_documented_keys(server: MockServer, tmp_path: Path)
         assert data["sent"] == 20 and data["sending_s"] <= data["duration_s"]
         assert sum(point["responses"] for point in data["series"]) == 20
     json.dumps(opened)
+
+
+def test_the_machine_busy_share_sees_every_core_spinning(server: MockServer) -> None:
+    """busy_share over real cpu_times: nearly 1 while a process spins on every core (what the
+    machine verdict looks for), and a run's report carries the share of its own run."""
+    spin = "import time; print('go', flush=True); end = time.perf_counter() + 2\n"
+    spin += "while time.perf_counter() < end: pass"
+    spinners = [
+        subprocess.Popen([sys.executable, "-c", spin], stdout=subprocess.PIPE, text=True)
+        for _ in range(os.cpu_count() or 1)
+    ]
+    try:
+        for spinner in spinners:
+            assert spinner.stdout is not None and spinner.stdout.readline() == "go\n"
+        before = psutil.cpu_times()
+        time.sleep(0.5)  # the window measured, while every spinner runs
+        assert busy_share(before, psutil.cpu_times()) >= 0.9
+    finally:
+        for spinner in spinners:
+            spinner.kill()
+            spinner.communicate()
+    data = to_json(run_load(LoadConfig(urls=items(server), requests=50)))
+    assert 0.0 < data["machine_busy"] <= 1.0
 
 
 def test_the_rate_is_over_the_sending_window_and_the_drain_is_shown_apart(
