@@ -261,7 +261,9 @@ def _announce(config: LoadConfig) -> None:
         )
         if part
     )
-    how = f"{config.concurrency} connections" if config.rate is None else f"{config.rate:g}/s"
+    how = f"{config.rate:g}/s" if config.rate is not None else f"{config.connections} connections"
+    if config.pipeline > 1:
+        how += f", {config.pipeline} requests pipelined on each connection"
     print(
         f"fetcher load: {config.model} model, {how}, up to {bound} @ {config.urls[0]}"
         + (f" and {len(config.urls) - 1} more URLs" if len(config.urls) > 1 else ""),

@@ -17,20 +17,22 @@ Send = Callable[[Any], Awaitable[tuple[int, int]]]
 
 
 @asynccontextmanager
-async def open_client(config: LoadConfig, connections: int) -> AsyncIterator[Send]:
-    """A `send(url) -> (status, nbytes)` on one long-lived client session."""
+async def open_client(config: LoadConfig) -> AsyncIterator[Send]:
+    """A `send(url) -> (status, nbytes)` on one long-lived client session, with as many
+    connections as `config` has."""
     if config.client == "fast":
-        from fetcher.load.fast import fast_client, pipelined_connections
+        from fetcher.load.fast import fast_client
 
-        pipelined = pipelined_connections(connections, config.pipeline)
         tls = config.tls
-        async with fast_client(pipelined, config.pipeline, lambda: client_context(tls)) as send:
+        async with fast_client(
+            config.connections, config.pipeline, lambda: client_context(tls)
+        ) as send:
             yield send
     elif config.client == "httpx":
-        async with _httpx_client(config, connections) as send:
+        async with _httpx_client(config, config.connections) as send:
             yield send
     else:
-        async with _aiohttp_client(config, connections) as send:
+        async with _aiohttp_client(config, config.connections) as send:
             yield send
 
 

@@ -68,6 +68,11 @@ class LoadConfig:
         return "closed" if self.rate is None else "open"
 
     @property
+    def connections(self) -> int:
+        """The connections that carry `concurrency` requests in flight, `pipeline` on each."""
+        return -(-self.concurrency // self.pipeline)
+
+    @property
     def bounded(self) -> LoadConfig:
         """This config with the default duration when neither a duration nor a count is given."""
         if self.duration_s is None and self.requests is None:

@@ -48,11 +48,6 @@ TlsContext = Callable[[], ssl.SSLContext]
 MAX_OPENING = 128
 
 
-def pipelined_connections(concurrency: int, pipeline: int) -> int:
-    """The connections that carry `concurrency` requests in flight, `pipeline` on each."""
-    return -(-concurrency // pipeline)
-
-
 class Target:
     """One URL as the fast client sends it: where to connect, and the request's bytes."""
 

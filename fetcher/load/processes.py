@@ -94,7 +94,7 @@ async def generate(
     signals: Signals,
 ) -> GeneratorResult:
     """One generator on one client session, from setup to result."""
-    async with open_client(config, config.concurrency) as send:
+    async with open_client(config) as send:
         generator = Generator(config, send, prepared_urls(config))
         if config.client == "fast":
             _drive(generator)
@@ -113,14 +113,12 @@ def _drive(generator: Generator) -> None:
     """Have the fast client's connections send the requests themselves, if they go to one
     origin (`fetcher.load.driven`); else its workers send them through `send`."""
     from fetcher.load.driven import Driver, drivable
-    from fetcher.load.fast import pipelined_connections
 
     if drivable(generator.urls):
         config = generator.config
-        connections = pipelined_connections(config.concurrency, config.pipeline)
         tls = config.tls
         generator.engine = Driver(
-            generator, connections, config.pipeline, lambda: client_context(tls)
+            generator, config.connections, config.pipeline, lambda: client_context(tls)
         )
 
 

@@ -98,6 +98,8 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
         "loop": result.loop_name,
         "processes": config.processes,
         "concurrency": config.concurrency,
+        # The connections that carry it: -c over --pipeline (the open model's pool: see "pool").
+        "connections": config.connections,
         "targets": list(config.urls[:10]),
         "target_count": len(config.urls),
         "interrupted": result.interrupted,

@@ -125,10 +125,11 @@ def _closed(result: LoadResult, cpu: float) -> Verdict:
     """The closed model asks for no rate: was the generator or the target the limit?"""
     if cpu >= CPU_BOUND:
         return Verdict(None, "generator_cpu", _cpu(cpu))
-    connections, answered = result.config.concurrency, result.requests_per_s
+    config, answered = result.config, result.requests_per_s
+    pipelined = f" ({config.pipeline} pipelined on each)" if config.pipeline > 1 else ""
     text = (
         f"limited by the target: the generator used {cpu:.0%} of a core, so its "
-        f"{connections} connections were each waiting on the target's answers "
+        f"{config.connections} connections{pipelined} were each waiting on the target's answers "
         f"({_mean_ms(list(result.series)):,.1f} ms each on average; it answered "
         f"{answered:,.0f}/s). Raise -c to press harder: if requests/s then stays flat while "
         f"latency grows, the target is saturated at about {answered:,.0f}/s."

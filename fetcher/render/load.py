@@ -87,7 +87,7 @@ def _summary(data: dict[str, Any]) -> str:
         + (
             f"at most {data['concurrency']:,} in flight (-c)"
             if data["model"] == "open"
-            else f"{data['concurrency']:,} connections"
+            else _connections(data)
         )
         + (f" [red](interrupted{_by(data)})[/]" if data["interrupted"] else ""),
         f"sent       {data['sent']:,} in {data['sending_s']:.2f} s "
@@ -177,6 +177,13 @@ SERVER_IN_FLIGHT = (
     "peak in its handlers: requests begun and not yet answered at once; one waiting in its "
     "socket or event loop is not counted, so without --latency it is 1"
 )
+
+
+def _connections(data: dict[str, Any]) -> str:
+    """'64 connections', or pipelined '16 connections (64 in flight, -c)'."""
+    connections = data.get("connections", data["concurrency"])
+    pipelined = f" ({data['concurrency']:,} in flight, -c)" if data.get("pipeline", 1) > 1 else ""
+    return f"{connections:,} connections{pipelined}"
 
 
 def _by(data: dict[str, Any]) -> str:

@@ -396,6 +396,18 @@ def test_the_bundled_servers_view_counts_connections_and_says_what_its_peak_coun
     assert "one waiting in its socket or event loop is not counted" in words
 
 
+def test_a_pipelined_run_says_how_many_connections_carried_it(tmp_path: Path) -> None:
+    """-c 64 --pipeline 4 is 16 connections with 64 requests in flight: the announcement, the
+    report and the verdict say so, and the bundled server counts those 16 itself."""
+    report = tmp_path / "report.json"
+    done = run_fetcher("load", "-c", "64", "--pipeline", "4", "-n", "400", "--json", str(report))
+    assert done.returncode == 0, done.stderr
+    assert "16 connections, 4 requests pipelined on each connection" in done.stderr
+    assert "1 process, 16 connections (64 in flight, -c)" in done.stdout
+    data = json.loads(report.read_text())
+    assert data["connections"] == 16 and data["server"]["connections"] == 16
+
+
 def test_the_report_names_the_event_loop_that_ran(server: MockServer) -> None:
     """uvloop when it is installed and wanted, asyncio's own loop when --no-uvloop says so."""
     import importlib.util

@@ -3,6 +3,7 @@ Results here are fabricated; tests/load/test_load.py checks the verdict of real 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fetcher.load.config import LoadConfig
@@ -62,6 +63,14 @@ def test_the_closed_model_waiting_on_the_target_says_how_to_tell_saturation() ->
     assert "100 connections were each waiting" in judged.text
     assert "(2.0 ms each on average; it answered 1,000/s)" in judged.text
     assert "saturated at about 1,000/s" in judged.text
+
+
+def test_the_closed_model_pipelined_counts_its_connections_not_its_requests() -> None:
+    """-c 64 --pipeline 4: 16 connections were waiting, 4 requests on each, not 64."""
+    pipelined = run(rate=None, concurrency=64)
+    config = replace(pipelined.config, pipeline=4)
+    judged = verdict(replace(pipelined, config=config), INTERVAL_S)
+    assert "its 16 connections (4 pipelined on each) were each waiting" in judged.text
 
 
 def test_a_full_in_flight_cap_with_steady_latency_says_raise_c() -> None:

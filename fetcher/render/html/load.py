@@ -96,6 +96,8 @@ def _settings(data: Mapping[str, Any]) -> dict[str, str]:
         "processes": str(data["processes"]),
         "concurrency": str(data["concurrency"]),
     }
+    if data["model"] == "closed":
+        settings["connections"] = str(data.get("connections", data["concurrency"]))
     if "target_rate" in data:
         settings["target rate"] = f"{data['target_rate']:,g}/s"
     shown = data["targets"][:SHOWN_TARGETS]
