@@ -90,14 +90,14 @@ def _summary(data: dict[str, Any]) -> str:
             else _connections(data)
         )
         + (f" [red](interrupted{_by(data)})[/]" if data["interrupted"] else ""),
-        f"sent       {data['sent']:,} in {data['sending_s']:.2f} s "
+        f"sent       {data['sent']:,} in {data['sending_s']:.3f} s "
         f"= [bold]{data['sent_per_s']:,.1f}/s[/]"
         + (f" (target {data['target_rate']:,.1f}/s)" if "target_rate" in data else ""),
-        f"requests   {data['requests']:,} done in {data['duration_s']:.2f} s "
+        f"requests   {data['requests']:,} done in {data['duration_s']:.3f} s "
         f"= {data['requests_per_s']:,.1f}/s"
         + (
-            f" ({data['drain_s']:.2f} s of it draining the last in flight)"
-            if data["drain_s"] >= 0.01
+            f" ({data['drain_s']:.3f} s of it draining the last in flight)"
+            if data["drain_s"] >= 0.001
             else ""
         ),
         f"responses  {data['responses']:,} ({_share(data['responses'], data['requests'])}), "
