@@ -114,7 +114,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     load.add_argument("--no-uvloop", action="store_true", help="use asyncio's own event loop")
     load.add_argument("--json", metavar="FILE", help="write the whole report as JSON")
-    load.add_argument("--csv", metavar="FILE", help="write one row per request")
+    load.add_argument(
+        "--csv",
+        metavar="FILE",
+        help="write one row per request, in the order they ended (generator by generator): "
+        "index, url, due_ms and latency_corrected_ms (open model only: the closed model has no "
+        "due times), sent_ms (ms from the start), latency_ms, status, nbytes, error",
+    )
     load.add_argument(
         "--html",
         type=Path,
