@@ -69,8 +69,19 @@ class LoadConfig:
 
     @property
     def connections(self) -> int:
-        """The connections that carry `concurrency` requests in flight, `pipeline` on each."""
+        """The connections that carry `concurrency` requests in flight, `pipeline` on each:
+        each generator's for its share, since each opens its own."""
+        if self.processes > 1:
+            return sum(self.share(index).connections for index in range(self.processes))
         return -(-self.concurrency // self.pipeline)
+
+    def share(self, index: int) -> LoadConfig:
+        """The part of the load that generator `index` of `processes` produces."""
+        n = self.processes
+        rate = None if self.rate is None else self.rate / n
+        requests = None if self.requests is None else _split(self.requests, n, index)
+        concurrency = max(1, _split(self.concurrency, n, index))
+        return replace(self, rate=rate, requests=requests, concurrency=concurrency, processes=1)
 
     @property
     def bounded(self) -> LoadConfig:
@@ -78,3 +89,8 @@ class LoadConfig:
         if self.duration_s is None and self.requests is None:
             return replace(self, duration_s=DEFAULT_DURATION_S)
         return self
+
+
+def _split(total: int, n: int, index: int) -> int:
+    """Part `index` of `total` shared as evenly as can be among `n`."""
+    return total // n + (index < total % n)

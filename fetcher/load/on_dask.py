@@ -1,11 +1,12 @@
 """`fetcher load --dask`: one generator per Dask worker, their histograms merged here.
 
 The cluster is the one `--scheduler` (or $DASK_SCHEDULER_ADDRESS) names, else a LocalCluster of
-`processes` workers started for the run (fetcher.cluster). Generator k of n runs `share(config,
-k)` pinned to worker k: rate/n in the open model, its part of the connections and of the
-request count. Each returns a GeneratorResult whose HdrHistograms are encoded, as a process of
-`--processes` does, and they are merged on the client. Ctrl-C sets a Dask Event the generators
-poll; they stop as they would on their own Ctrl-C, and their partial results are merged.
+`processes` workers started for the run (fetcher.cluster). Generator k of n runs
+`config.share(k)` pinned to worker k: rate/n in the open model, its part of the connections and
+of the request count. Each returns a GeneratorResult whose HdrHistograms are encoded, as a
+process of `--processes` does, and they are merged on the client. Ctrl-C sets a Dask Event the
+generators poll; they stop as they would on their own Ctrl-C, and their partial results are
+merged.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 from fetcher import cluster
 from fetcher.errors import FetcherError
 from fetcher.load.config import LoadConfig
-from fetcher.load.processes import Signals, generate, note_stop_signal, share
+from fetcher.load.processes import Signals, generate, note_stop_signal
 from fetcher.load.results import GeneratorResult, LoadResult, merge
 from fetcher.loop import run_loop
 
@@ -50,7 +51,7 @@ def run_dask(config: LoadConfig, address: str | None) -> LoadResult:
         futures = [
             client.submit(
                 generate_on_worker,
-                share(config, k),
+                config.share(k),
                 k,
                 stop_name,
                 key=f"fetcher-load-{stop_name}-{k}",

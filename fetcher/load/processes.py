@@ -12,7 +12,7 @@ import queue as queue_module
 import signal
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from fetcher.errors import FetcherError
@@ -122,22 +122,6 @@ def _drive(generator: Generator) -> None:
         )
 
 
-def share(config: LoadConfig, index: int) -> LoadConfig:
-    """The part of the load that generator `index` of `config.processes` produces."""
-    n = config.processes
-    rate = None if config.rate is None else config.rate / n
-    requests = (
-        None if config.requests is None else config.requests // n + (index < config.requests % n)
-    )
-    concurrency = max(1, _split(config.concurrency, n, index))
-    return replace(config, rate=rate, requests=requests, concurrency=concurrency, processes=1)
-
-
-def _split(total: int, n: int, index: int) -> int:
-    """Part `index` of `total` shared as evenly as can be among `n`."""
-    return total // n + (index < total % n)
-
-
 def run_processes(config: LoadConfig, on_progress: Callable[[Progress], None] | None) -> LoadResult:
     """One generator per process; their histograms merged."""
     ctx = multiprocessing.get_context("spawn")
@@ -145,7 +129,7 @@ def run_processes(config: LoadConfig, on_progress: Callable[[Progress], None] | 
     processes = [
         ctx.Process(
             target=_child,
-            args=(share(config, k), k, queue, stop, go, on_progress is not None),
+            args=(config.share(k), k, queue, stop, go, on_progress is not None),
             daemon=True,
         )
         for k in range(config.processes)

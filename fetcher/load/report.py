@@ -98,8 +98,6 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
         "loop": result.loop_name,
         "processes": config.processes,
         "concurrency": config.concurrency,
-        # The connections that carry it: -c over --pipeline (the open model's pool: see "pool").
-        "connections": config.connections,
         "targets": list(config.urls[:10]),
         "target_count": len(config.urls),
         "interrupted": result.interrupted,
@@ -151,7 +149,10 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
     judged = verdict(result, FLUSH_INTERVAL_S)
     data["limited_by"] = judged.limited_by
     data["verdict"] = judged.text
-    if config.rate is not None:
+    if config.rate is None:
+        # The connections that carried it: -c over --pipeline, rounded up in each process.
+        data["connections"] = config.connections
+    else:
         data["target_reached"] = judged.target_reached
         data["target_rate"] = config.rate
         data["late_starts"] = result.late_starts

@@ -402,16 +402,21 @@ def test_the_bundled_servers_view_counts_connections_and_says_what_its_peak_coun
         assert count / seconds == pytest.approx(rate, rel=0.0005 / seconds + 0.001)  # to 1 ms
 
 
-def test_a_pipelined_run_says_how_many_connections_carried_it(tmp_path: Path) -> None:
-    """-c 64 --pipeline 4 is 16 connections with 64 requests in flight: the announcement, the
-    report and the verdict say so, and the bundled server counts those 16 itself."""
+@pytest.mark.parametrize(("processes", "connections"), [(1, 16), (3, 18)])
+def test_a_pipelined_run_says_how_many_connections_carried_it(
+    tmp_path: Path, processes: int, connections: int
+) -> None:
+    """-c 64 --pipeline 4 is 16 connections with 64 requests in flight; over 3 processes, each
+    rounding its share up (22, 21, 21 requests), 18. The announcement and the report say so,
+    and the bundled server counts as many itself."""
     report = tmp_path / "report.json"
-    done = run_fetcher("load", "-c", "64", "--pipeline", "4", "-n", "400", "--json", str(report))
+    flags = ("-c", "64", "--pipeline", "4", "-p", str(processes), "-n", "600")
+    done = run_fetcher("load", *flags, "--json", str(report))
     assert done.returncode == 0, done.stderr
-    assert "16 connections, 4 requests pipelined on each connection" in done.stderr
-    assert "1 process, 16 connections (64 in flight, -c)" in done.stdout
+    assert f"{connections} connections, 4 requests pipelined on each connection" in done.stderr
+    assert f"{connections} connections (64 in flight, -c)" in done.stdout
     data = json.loads(report.read_text())
-    assert data["connections"] == 16 and data["server"]["connections"] == 16
+    assert data["connections"] == connections == data["server"]["connections"]
 
 
 def test_the_report_names_the_event_loop_that_ran(server: MockServer) -> None:
