@@ -25,8 +25,6 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
-from dataclasses import replace
-from typing import Any
 
 from fetcher.load.config import LoadConfig
 from fetcher.load.results import LoadResult, Progress
@@ -55,31 +53,11 @@ def run_load(
         from fetcher.load.on_dask import run_dask
 
         return run_dask(config, config.scheduler)
-    import psutil
-
     defaults = [signum for signum in STOP_SIGNALS if signal.getsignal(signum) == signal.SIG_DFL]
-    before = psutil.cpu_times()
     if config.processes == 1:
         result = merge(config, [run_one(config, on_progress)])
     else:
         result = run_processes(config, on_progress)
-    result = replace(result, machine_busy=busy_share(before, psutil.cpu_times()))
     if result.interrupted and stop_signal() in defaults:
         signal.raise_signal(stop_signal())
     return result
-
-
-def busy_share(before: Any, after: Any) -> float | None:
-    """The share of the machine's CPU time between two `psutil.cpu_times()` that was not idle
-    (time stolen by a hypervisor counts as busy: another program had the core)."""
-
-    def total(times: Any) -> float:  # guest time is counted in user time already
-        return float(sum(getattr(times, n) for n in times._fields if not n.startswith("guest")))
-
-    def idle(times: Any) -> float:
-        return float(times.idle + getattr(times, "iowait", 0.0))
-
-    elapsed = total(after) - total(before)
-    if elapsed <= 0:
-        return None
-    return min(1.0, max(0.0, 1.0 - (idle(after) - idle(before)) / elapsed))

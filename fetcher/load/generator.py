@@ -9,6 +9,8 @@ from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from typing import Any, Protocol
 
+import psutil
+
 from fetcher.load.client import Send
 from fetcher.load.config import DEFAULT_CONCURRENCY, LATE_START_MS, LoadConfig
 from fetcher.load.results import GeneratorResult, Progress, Recorder
@@ -39,6 +41,9 @@ FLUSH_INTERVAL_S = 0.25
 FLUSH_CHECK_S = 0.01
 FLUSH_BATCH = 256
 _LATE_START_US = LATE_START_MS * 1000
+# The CPU time (all cores together) a run's window must hold for machine_busy to be told: 50
+# of the OS's 10 ms ticks, so a tick is 2% of it.
+MACHINE_WINDOW_S = 0.5
 
 
 class _Slot:
@@ -174,6 +179,7 @@ class Generator:
         if self.engine is not None:
             await self.engine.prepare()
         self.t0 = time.perf_counter()
+        machine = psutil.cpu_times()
         helpers = [asyncio.ensure_future(self._flush())]
         if on_progress is not None:
             helpers.append(asyncio.ensure_future(self._tick(on_progress)))
@@ -201,7 +207,8 @@ class Generator:
         if self.csv is not None:
             self.csv.close()  # here, so that a failure to flush it is in the result
         self._mark_interval()
-        return self._result(ended - self.t0, time.process_time() - cpu_start_s)
+        busy = machine_busy(machine, psutil.cpu_times())
+        return self._result(ended - self.t0, time.process_time() - cpu_start_s, busy)
 
     async def _wait_for_end(self) -> None:
         """Wait for the count, the duration or a stop; drain, then cancel what is left."""
@@ -489,7 +496,7 @@ class Generator:
             p99_ms=hist.get_value_at_percentile(99) / 1000,
         )
 
-    def _result(self, elapsed_s: float, cpu_s: float) -> GeneratorResult:
+    def _result(self, elapsed_s: float, cpu_s: float, busy: float | None) -> GeneratorResult:
         closed = self.config.rate is None
         errors = dict(self.errors)
         http_errors = sum(self.status[400:])
@@ -515,7 +522,26 @@ class Generator:
             loop_name=type(asyncio.get_running_loop()).__module__.partition(".")[0],
             pool=0 if closed else min(self.starts.pool, self.config.concurrency),
             csv_failure=None if self.csv is None else self.csv.failure,
+            machine_busy=busy,
         )
+
+
+def machine_busy(before: Any, after: Any) -> float | None:
+    """The share of the machine's CPU time between two `psutil.cpu_times()` that was not idle;
+    None when they are too close to tell (the OS counts in 10 ms ticks). Time stolen by a
+    hypervisor counts as busy: another program had the core. It is the whole machine's, not a
+    container's CPU quota."""
+
+    def total(times: Any) -> float:  # guest time is counted in user time already
+        return float(sum(getattr(times, n) for n in times._fields if not n.startswith("guest")))
+
+    def idle(times: Any) -> float:
+        return float(times.idle + getattr(times, "iowait", 0.0))
+
+    elapsed = total(after) - total(before)
+    if elapsed < MACHINE_WINDOW_S:
+        return None
+    return min(1.0, max(0.0, 1.0 - (idle(after) - idle(before)) / elapsed))
 
 
 def _request_limit(config: LoadConfig) -> int:

@@ -145,6 +145,9 @@ class GeneratorResult:
     pool: int = 0
     # Why its per-request CSV could not be written (the run stopped there); None: it was.
     csv_failure: str | None = None
+    # How busy its machine's cores were while it ran (see generator.machine_busy); None: a run
+    # too short to tell.
+    machine_busy: float | None = None
 
 
 @dataclass(frozen=True)
@@ -179,8 +182,8 @@ class LoadResult:
     pool: int = 0
     # The first generator's reason its per-request CSV could not be written; None: all were.
     csv_failure: str | None = None
-    # How busy this machine's cores were during the run (all programs: the generators, a local
-    # target, anything else), 1.0 all of them; None on a Dask cluster, whose machines are others.
+    # How busy the busiest generator's machine's cores were during the run (all programs: the
+    # generators, a target on that machine, anything else), 1.0 all of them; None: too short.
     machine_busy: float | None = None
 
     @property
@@ -226,6 +229,9 @@ def merge(config: LoadConfig, parts: list[GeneratorResult]) -> LoadResult:
         loop_name=parts[0].loop_name if parts else "asyncio",
         pool=sum(p.pool for p in parts),
         csv_failure=next((p.csv_failure for p in parts if p.csv_failure), None),
+        machine_busy=max(
+            (p.machine_busy for p in parts if p.machine_busy is not None), default=None
+        ),
     )
 
 
