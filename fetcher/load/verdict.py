@@ -26,6 +26,9 @@ CPU_BOUND = 0.9
 # than RISE_MIN_MS above it.
 RISE_RATIO = 2.0
 RISE_MIN_MS = 5.0
+# A target that answered nothing in the last quarter of the sending window, when at least this
+# many requests fell due in it, fell silent (at lower rates a quarter may hold no request).
+SILENT_MIN_DUE = 5
 # The machine's cores were all taken when this share of their time was busy during the run.
 MACHINE_BUSY = 0.9
 
@@ -57,6 +60,8 @@ def verdict(result: LoadResult, interval_s: float) -> Verdict:
         return Verdict(True, "none", f"target reached: {shortfall}.")
     if cpu >= CPU_BOUND:
         return Verdict(False, "generator_cpu", f"target not reached ({shortfall}): " + _cpu(cpu))
+    if last_ms == 0.0 and config.rate * result.sending_s / 4 >= SILENT_MIN_DUE:
+        return Verdict(False, "target", _fell_silent(result, shortfall, first_ms))
     if cap_full and not rising:
         need = config.rate * last_ms / 1000
         text = (
@@ -76,7 +81,8 @@ def verdict(result: LoadResult, interval_s: float) -> Verdict:
         )
         return Verdict(False, "machine", text)
     # A full pool that could carry the rate at the target's latency was filled by a backlog
-    # (the generator's pause), not by the target: the schedule's verdict below says so.
+    # (the generator's pause), not by the target: the verdicts below name the target if its
+    # latency rose, else the schedule.
     pool_short = result.pool < config.rate * last_ms / 1000
     if 0 < result.pool < config.concurrency and result.peak_in_flight >= result.pool and pool_short:
         return Verdict(False, "pool", _pool(result, shortfall, first_ms, last_ms))
@@ -106,6 +112,17 @@ def _unanswered(result: LoadResult) -> str:
     )
 
 
+def _fell_silent(result: LoadResult, shortfall: str, first_ms: float) -> str:
+    """No answer in the last quarter of the sending window: the target stopped answering."""
+    errors = f"; failed: {error_counts(result.errors)}" if result.errors else ""
+    return (
+        f"target not reached ({shortfall}): limited by the target: it answered nothing in the "
+        f"last quarter of the run (mean latency {first_ms:,.1f} ms in the first quarter), with "
+        f"{result.peak_in_flight:,} in flight at most and {result.unfinished:,} unfinished"
+        f"{errors}. Check that it is still up."
+    )
+
+
 def _slipped(result: LoadResult, shortfall: str, first_ms: float, last_ms: float) -> str:
     """Late starts while the target kept up and the generator was not saturated: pauses of the
     generator's process or machine, which it could not catch up on in time."""
@@ -126,7 +143,7 @@ def _closed(result: LoadResult, cpu: float) -> Verdict:
     if cpu >= CPU_BOUND:
         return Verdict(None, "generator_cpu", _cpu(cpu))
     config, answered = result.config, result.requests_per_s
-    pipelined = f" ({config.pipeline} pipelined on each)" if config.pipeline > 1 else ""
+    pipelined = f" (up to {config.pipeline} pipelined on each)" if config.pipeline > 1 else ""
     text = (
         f"limited by the target: the generator used {cpu:.0%} of a core, so its "
         f"{config.connections} connections{pipelined} were each waiting on the target's answers "
@@ -140,8 +157,9 @@ def _closed(result: LoadResult, cpu: float) -> Verdict:
 def _pool(result: LoadResult, shortfall: str, first_ms: float, last_ms: float) -> str:
     """The open model's pool was full: latency rose past what it was sized for."""
     return (
-        f"target not reached ({shortfall}): all {result.pool:,} connections of the open model's "
-        f"pool were waiting on answers, whose latency went from {first_ms:,.1f} ms to "
+        f"target not reached ({shortfall}): the open model's pool was full, all "
+        f"{result.pool:,} requests it holds in flight waiting on answers, whose latency went from "
+        f"{first_ms:,.1f} ms to "
         f"{last_ms:,.1f} ms; the pool is twice what the rate needs at the quickest latency "
         f"seen, and at least {POOL_FLOOR} (opening more when behind makes every request "
         "dearer), so the target or this machine could not keep up. Try a lower --rate."

@@ -70,7 +70,7 @@ def test_the_closed_model_pipelined_counts_its_connections_not_its_requests() ->
     pipelined = run(rate=None, concurrency=64)
     config = replace(pipelined.config, pipeline=4)
     judged = verdict(replace(pipelined, config=config), INTERVAL_S)
-    assert "its 16 connections (4 pipelined on each) were each waiting" in judged.text
+    assert "its 16 connections (up to 4 pipelined on each) were each waiting" in judged.text
 
 
 def test_a_full_in_flight_cap_with_steady_latency_says_raise_c() -> None:
@@ -102,7 +102,7 @@ def test_a_full_open_model_pool_under_the_cap_is_named_with_its_size() -> None:
     figures = {"sent": 2000, "late_starts": 800, "series": rising, "pool": 64}
     judged = verdict(run(concurrency=2000, peak_in_flight=64, **figures), INTERVAL_S)
     assert judged.limited_by == "pool"
-    assert "all 64 connections of the open model's pool" in judged.text
+    assert "the open model's pool was full, all 64 requests it holds in flight" in judged.text
     assert "from 2.0 ms to 400.0 ms" in judged.text and "lower --rate" in judged.text
     free = verdict(run(concurrency=2000, peak_in_flight=63, **figures), INTERVAL_S)
     assert free.limited_by == "target"
@@ -116,6 +116,25 @@ def test_a_full_pool_that_could_carry_the_rate_blames_the_schedule_not_the_pool(
     judged = verdict(run(concurrency=2000, **figures), INTERVAL_S)
     assert judged.limited_by == "schedule"
     assert "the target kept up" in judged.text and "pool" not in judged.text
+    # At the edge: 1,000/s at a steady 60 ms needs 60 in flight, at 70 ms 70, past the 64.
+    for latency_us, limit in ((60_000, "schedule"), (70_000, "pool")):
+        steady = ((1000, 1000 * latency_us),) * 12
+        edge = verdict(run(concurrency=2000, series=steady, **figures), INTERVAL_S)
+        assert edge.limited_by == limit
+
+
+def test_a_target_that_fell_silent_is_named_not_the_schedule() -> None:
+    """Answers for three quarters of the run, none in the last, 1,000 requests unfinished: the
+    target stopped answering. Its latency cannot have 'risen', and the schedule did not slip."""
+    silent = ((1000, 1000 * 2000),) * 9 + ((0, 0),) * 3
+    figures = {"sent": 3000, "requests": 2000, "unfinished": 1000, "late_starts": 900}
+    judged = verdict(
+        run(series=silent, pool=64, peak_in_flight=64, errors={"timeout": 5}, **figures),
+        INTERVAL_S,
+    )
+    assert judged.limited_by == "target"
+    assert "it answered nothing in the last quarter of the run (mean latency 2.0 ms" in judged.text
+    assert "1,000 unfinished; failed: 5 timeout" in judged.text
 
 
 def test_late_starts_with_every_core_busy_point_at_the_machine() -> None:
