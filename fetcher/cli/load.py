@@ -21,6 +21,7 @@ from fetcher.load.config import (
     DEFAULT_OPEN_CONCURRENCY,
     DEFAULT_TIMEOUT_S,
 )
+from fetcher.load.csv_rows import CSV_HEADER
 from mock_server.behaviour import DISTRIBUTIONS
 from mock_server.params import arg_type, parse_duration_ms, parse_faults, parse_fraction
 
@@ -117,9 +118,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     load.add_argument(
         "--csv",
         metavar="FILE",
-        help="write one row per request, in the order they ended (generator by generator): "
-        "index, url, due_ms and latency_corrected_ms (open model only: the closed model has no "
-        "due times), sent_ms (ms from the start), latency_ms, status, nbytes, error",
+        help="write one row per request, in the order they ended (generator by generator), "
+        f"with the columns {', '.join(CSV_HEADER)}; sent_ms and due_ms count from the start, "
+        "and due_ms and latency_corrected_ms are blank in the closed model, which has no due "
+        "times",
     )
     load.add_argument(
         "--html",
@@ -223,10 +225,12 @@ def run(args: argparse.Namespace) -> int:
         _announce(config)
         result = _load(config)
         data = report.to_json(result, server.stats() if server is not None else None)
+    stopped_by = None
     if result.interrupted:
         from fetcher.load.processes import stop_signal
 
-        data["stopped_by"] = signal.Signals(stop_signal()).name
+        stopped_by = signal.Signals(stop_signal())
+        data["stopped_by"] = stopped_by.name
     # The files first: a report cut short (a closed pipe, a second Ctrl-C) must not lose them.
     if args.json:
         report.write_json(data, args.json)
@@ -244,8 +248,8 @@ def run(args: argparse.Namespace) -> int:
             f"fetcher load: error: {csv_failure}; {stopped}no CSV was kept (the report is whole)",
             file=sys.stderr,
         )
-    if result.interrupted:
-        return exits.interrupted(signal.Signals[data["stopped_by"]])
+    if stopped_by is not None:
+        return exits.interrupted(stopped_by)
     if csv_failure is not None:
         return exits.FAILED
     if result.requests and not data["responses"]:

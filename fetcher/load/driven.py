@@ -214,7 +214,8 @@ class Driver:
     # sending
 
     def _take(self) -> int | None:
-        """The next request to send, if there is one now: counted in flight from here."""
+        """The next request to send, if there is one now: counted in flight from here.
+        (`_send_on_idle` keeps the same books for a tick's requests at once.)"""
         g = self.g
         if g.stopping or g.taken >= (g.limit if self.rate is None else g.released):
             return None
@@ -328,7 +329,7 @@ class Driver:
         turn, a connection that still has room going to the back, so a tick's requests spread
         over the connections instead of queueing on one."""
         g, idle = self.g, self.idle
-        if self.pipeline == 1:
+        if self.pipeline == 1:  # `_send_on_idle` takes without `_take`, so it checks `stopping`
             if idle and g.taken < g.released and not g.stopping:
                 self._send_on_idle(rate)
         else:

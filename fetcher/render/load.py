@@ -174,8 +174,9 @@ def _counts_table(title: str, counts: dict[str, int]) -> RenderableType:
 # What the server's peak counts, beside the client's connections: without --latency its
 # handler answers at once, so it shows 1 while the client keeps 64 requests in flight.
 SERVER_IN_FLIGHT = (
-    "peak in its handlers: requests begun and not yet answered at once; one waiting in its "
-    "socket or event loop is not counted, so without --latency it is 1"
+    "peak in its handlers: the most requests its handlers held at the same time; one still "
+    "waiting in its socket or event loop is not counted, so when the handler answers at once "
+    "(no --latency, --jitter or slow faults) it is 1"
 )
 
 

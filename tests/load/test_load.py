@@ -395,7 +395,7 @@ def test_the_bundled_servers_view_counts_connections_and_says_what_its_peak_coun
     assert re.search(r"connections\s*│\s*64\s*│", done.stdout)
     assert re.search(r"peak in its handlers\s*│\s*1\s*│", done.stdout)
     words = " ".join(done.stdout.split())
-    assert "one waiting in its socket or event loop is not counted" in words
+    assert "one still waiting in its socket or event loop is not counted" in words
     # The two rates differ by the drain: the times shown are fine enough to say so.
     for line in ("sent", "requests"):
         shown = re.search(rf"^{line} +([\d,]+)\D+([\d.]+) s = ([\d,.]+)/s", done.stdout, re.M)

@@ -201,6 +201,21 @@ def test_load_page_shows_the_verdict_spectrum_and_series(reports: dict[str, Path
     assert rates[0] == f"{first:,.0f}"
 
 
+def test_load_page_shows_the_servers_view_connections_and_the_stopping_signal(
+    reports: dict[str, Path],
+) -> None:
+    """The real run's bundled server: its connections (the run's -c 4) and what its peak counts,
+    as the terminal says it; an interrupted run names its signal, not Ctrl-C whatever it was."""
+    data = read_data(reports["load"].read_text(encoding="utf-8"))
+    page = load_page(data)
+    assert data["server"]["connections"] == data["connections"] == 4
+    assert "<dt>connections</dt><dd>4</dd>" in page  # the run's settings
+    assert '<th scope="row">connections</th><td>4</td>' in page  # the server's own count
+    assert escape("one still waiting in its socket or event loop is not counted") in page
+    stopped = load_page({**data, "interrupted": True, "stopped_by": "SIGTERM"})
+    assert "the figures cover the run up to SIGTERM" in stopped
+
+
 def test_load_page_without_responses_says_so(reports: dict[str, Path]) -> None:
     """No response, no latency charts: a sentence says why instead."""
     data = read_data(reports["load"].read_text(encoding="utf-8"))
