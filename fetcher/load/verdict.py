@@ -26,6 +26,8 @@ CPU_BOUND = 0.9
 # than RISE_MIN_MS above it.
 RISE_RATIO = 2.0
 RISE_MIN_MS = 5.0
+# A share of failed requests the verdict mentions, whatever limited the run.
+FAILED_SHARE_NOTED = 0.01
 # A target that answered nothing in the last quarter of the sending window, when at least this
 # many requests fell due in it, fell silent (at lower rates a quarter may hold no request).
 SILENT_MIN_DUE = 5
@@ -48,20 +50,36 @@ def verdict(result: LoadResult, interval_s: float) -> Verdict:
     if result.requests and not result.status:
         return Verdict(None if config.rate is None else False, "target", _unanswered(result))
     first_ms, last_ms = latency_trend_ms(result.series, result.sending_s, interval_s)
-    rising = last_ms >= first_ms * RISE_RATIO and last_ms - first_ms > RISE_MIN_MS
-    cap_full = result.peak_in_flight >= config.concurrency
-    cpu = result.generator_cpu
     if config.rate is None:
-        return _closed(result, cpu)
+        judged = _closed(result, first_ms, last_ms)
+    else:
+        judged = _open(result, first_ms, last_ms)
+    failed = sum(result.errors.values())
+    if result.requests and failed / result.requests >= FAILED_SHARE_NOTED:
+        text = (
+            f"{judged.text} Of its {result.requests:,} requests, {failed / result.requests:.1%} "
+            f"failed ({error_counts(result.errors)}): the rates count them as done."
+        )
+        judged = Verdict(judged.target_reached, judged.limited_by, text)
+    return judged
+
+
+def _open(result: LoadResult, first_ms: float, last_ms: float) -> Verdict:
+    """The open model: was the rate reached, and if not, what held it back?"""
+    config, cpu = result.config, result.generator_cpu
+    assert config.rate is not None
+    rising = _rising(first_ms, last_ms)
+    cap_full = result.peak_in_flight >= config.concurrency
     rate = result.sent / result.sending_s if result.sending_s > 0 else 0.0
     late = result.late_starts / result.sent if result.sent else 0.0
     shortfall = f"{rate:,.0f}/s of the {config.rate:,.0f}/s asked, {late:.2%} of starts late"
     if rate >= config.rate * RATE_REACHED and late < LATE_SHARE_OK:
         return Verdict(True, "none", f"target reached: {shortfall}.")
     if cpu >= CPU_BOUND:
-        return Verdict(False, "generator_cpu", f"target not reached ({shortfall}): " + _cpu(cpu))
+        return Verdict(False, "generator_cpu", f"target not reached ({shortfall}): " + _cpu(result))
     if last_ms == 0.0 and config.rate * result.sending_s / 4 >= SILENT_MIN_DUE:
-        return Verdict(False, "target", _fell_silent(result, shortfall, first_ms))
+        text = f"target not reached ({shortfall}): " + _fell_silent(result, first_ms)
+        return Verdict(False, "target", text)
     if cap_full and not rising:
         need = config.rate * last_ms / 1000
         text = (
@@ -73,9 +91,9 @@ def verdict(result: LoadResult, interval_s: float) -> Verdict:
     busy = result.machine_busy
     if not rising and busy is not None and busy >= MACHINE_BUSY:
         text = (
-            f"target not reached ({shortfall}): the generator fell behind its schedule while "
-            f"using {cpu:.0%} of a core, with {result.peak_in_flight:,} of {config.concurrency:,} "
-            f"in flight and the target's latency steady: this machine's cores were {busy:.0%} "
+            f"target not reached ({shortfall}): the generator fell behind its schedule "
+            f"({_used(result)}, with {result.peak_in_flight:,} of {config.concurrency:,} "
+            f"in flight and the target's latency steady): this machine's cores were {busy:.0%} "
             "busy during the run (the generator, a target on this machine and other programs "
             "together), so it waited for a core. Run it where a core is free for it."
         )
@@ -92,8 +110,7 @@ def verdict(result: LoadResult, interval_s: float) -> Verdict:
         f"target not reached ({shortfall}): limited by the target: its mean latency went from "
         f"{first_ms:,.1f} ms in the first quarter of the run to {last_ms:,.1f} ms in the last "
         f"as requests piled up ({result.peak_in_flight:,} in flight at most) and it answered "
-        f"{result.requests_per_s:,.0f}/s; the generator used {cpu:.0%} of a core. Try a lower "
-        "--rate."
+        f"{result.requests_per_s:,.0f}/s; {_used(result)}. Try a lower --rate."
     )
     return Verdict(False, "target", text)
 
@@ -112,14 +129,14 @@ def _unanswered(result: LoadResult) -> str:
     )
 
 
-def _fell_silent(result: LoadResult, shortfall: str, first_ms: float) -> str:
+def _fell_silent(result: LoadResult, first_ms: float) -> str:
     """No answer in the last quarter of the sending window: the target stopped answering."""
     errors = f"; failed: {error_counts(result.errors)}" if result.errors else ""
     return (
-        f"target not reached ({shortfall}): limited by the target: it answered nothing in the "
-        f"last quarter of the run (mean latency {first_ms:,.1f} ms in the first quarter), with "
-        f"{result.peak_in_flight:,} in flight at most and {result.unfinished:,} unfinished"
-        f"{errors}. Check that it is still up."
+        "limited by the target: it answered nothing in the last quarter of the run (mean "
+        f"latency {first_ms:,.1f} ms in the first quarter), with {result.peak_in_flight:,} in "
+        f"flight at most and {result.unfinished:,} unfinished{errors}: every connection was "
+        "waiting on an answer that did not come. Check that it is still up."
     )
 
 
@@ -138,15 +155,27 @@ def _slipped(result: LoadResult, shortfall: str, first_ms: float, last_ms: float
     )
 
 
-def _closed(result: LoadResult, cpu: float) -> Verdict:
+def _closed(result: LoadResult, first_ms: float, last_ms: float) -> Verdict:
     """The closed model asks for no rate: was the generator or the target the limit?"""
-    if cpu >= CPU_BOUND:
-        return Verdict(None, "generator_cpu", _cpu(cpu))
-    config, answered = result.config, result.requests_per_s
+    if result.generator_cpu >= CPU_BOUND:
+        return Verdict(None, "generator_cpu", _cpu(result))
+    if last_ms == 0.0 and first_ms > 0.0:
+        return Verdict(None, "target", _fell_silent(result, first_ms))
+    config = result.config
+    answered = sum(result.status.values()) / result.duration_s if result.duration_s > 0 else 0.0
     pipelined = f" (up to {config.pipeline} pipelined on each)" if config.pipeline > 1 else ""
+    connections = _count(config.connections, "connection") + pipelined
+    if _rising(first_ms, last_ms):
+        text = (
+            f"limited by the target, which is saturated: its mean latency rose from "
+            f"{first_ms:,.1f} ms in the first quarter of the run to {last_ms:,.1f} ms in the last "
+            f"while {connections} kept it busy and it answered {answered:,.0f}/s; "
+            f"{_used(result)}. More connections would only wait longer."
+        )
+        return Verdict(None, "target", text)
     text = (
-        f"limited by the target: the generator used {cpu:.0%} of a core, so its "
-        f"{config.connections} connections{pipelined} were each waiting on the target's answers "
+        f"limited by the target: {_used(result)}, so its {connections} "
+        f"{'was' if config.connections == 1 else 'were each'} waiting on the target's answers "
         f"({_mean_ms(list(result.series)):,.1f} ms each on average; it answered "
         f"{answered:,.0f}/s). Raise -c to press harder: if requests/s then stays flat while "
         f"latency grows, the target is saturated at about {answered:,.0f}/s."
@@ -166,11 +195,28 @@ def _pool(result: LoadResult, shortfall: str, first_ms: float, last_ms: float) -
     )
 
 
-def _cpu(cpu: float) -> str:
+def _cpu(result: LoadResult) -> str:
     return (
-        f"limited by the generator's CPU: it used {cpu:.0%} of a core, so it could not send "
-        "faster; add --processes (a generator per core), or use a lighter client."
+        f"limited by the generator's CPU: {_used(result)}, so it could not send faster; add "
+        "--processes (a generator per core), or use a lighter client."
     )
+
+
+def _used(result: LoadResult) -> str:
+    """'the generator used 37% of a core', or with processes the busiest one's share (each
+    has a core of its own to use)."""
+    n = result.config.processes
+    who = f"the busiest of its {n} generators" if n > 1 else "the generator"
+    return f"{who} used {result.generator_cpu:.0%} of a core"
+
+
+def _rising(first_ms: float, last_ms: float) -> bool:
+    """Whether latency rose from the first quarter of the run to the last (see RISE_RATIO)."""
+    return last_ms >= first_ms * RISE_RATIO and last_ms - first_ms > RISE_MIN_MS
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 
 def latency_trend_ms(

@@ -188,6 +188,49 @@ def test_the_closed_model_says_whether_the_generator_or_the_target_set_the_pace(
     assert idle.limited_by == "target" and "its 64 connections were each waiting" in idle.text
 
 
+def test_a_closed_run_whose_connections_all_hung_is_not_called_saturated() -> None:
+    """Answers for three quarters, then none: every connection hung on a request (a hang
+    fault). The verdict says so, not 'saturated at' an average over a stalled run."""
+    hung = ((1000, 1000 * 2000),) * 9 + ((0, 0),) * 3
+    judged = verdict(run(rate=None, series=hung, unfinished=64, peak_in_flight=64), INTERVAL_S)
+    assert judged.limited_by == "target" and "saturated" not in judged.text
+    assert "it answered nothing in the last quarter of the run" in judged.text
+    assert "every connection was waiting on an answer that did not come" in judged.text
+
+
+def test_a_closed_run_whose_latency_rose_calls_the_target_saturated() -> None:
+    """Latency from 2 ms to 25 ms while 512 connections kept the target busy: more connections
+    would only wait longer, so 'raise -c' is not the advice."""
+    rising = ((1000, 1000 * 2000),) * 3 + ((900, 900 * 10_000),) * 6 + ((800, 800 * 25_000),) * 3
+    judged = verdict(run(rate=None, concurrency=512, series=rising), INTERVAL_S)
+    assert "limited by the target, which is saturated: its mean latency rose from 2.0 ms" in (
+        judged.text
+    )
+    assert "while 512 connections kept it busy" in judged.text and "Raise -c" not in judged.text
+
+
+def test_failed_requests_are_named_whatever_limited_the_run() -> None:
+    """A tenth of the requests reset: the verdict says so, and 'answered' counts answers only
+    (2,700 in 3 s), not the failures the rates include."""
+    figures = {"status": {200: 2700}, "errors": {"connection_reset": 300}}
+    for rate in (None, 1000.0):
+        judged = verdict(run(rate=rate, **figures), INTERVAL_S)
+        assert "Of its 3,000 requests, 10.0% failed (300 connection_reset)" in judged.text
+    closed = verdict(run(rate=None, **figures), INTERVAL_S)
+    assert "it answered 900/s" in closed.text
+    few = verdict(run(rate=None, status={200: 2990}, errors={"timeout": 10}), INTERVAL_S)
+    assert "failed" not in few.text  # under 1%: the counts are in the report
+
+
+def test_the_verdict_speaks_of_one_connection_and_of_several_generators() -> None:
+    """'its 1 connection was waiting'; with 2 processes the CPU is the busiest generator's."""
+    one = verdict(run(rate=None, concurrency=1), INTERVAL_S)
+    assert "so its 1 connection was waiting on the target's answers" in one.text
+    config = LoadConfig(urls=("http://127.0.0.1:1/",), concurrency=64, processes=2)
+    two = verdict(run(rate=None, config=config, generator_cpu=0.26), INTERVAL_S)
+    assert "the busiest of its 2 generators used 26% of a core" in two.text
+
+
 def test_the_latency_trend_reads_the_sending_window_only() -> None:
     """Intervals after sending stopped (the drain) do not count as the last quarter."""
     series = ((10, 10 * 1000),) * 8 + ((1, 1 * 900_000),) * 4
