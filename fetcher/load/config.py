@@ -61,6 +61,8 @@ class LoadConfig:
             raise ValueError(f"requests must be at least 1, got {self.requests}")
         if self.duration_s is not None and not self.duration_s > 0:
             raise ValueError(f"duration must be > 0 s, got {self.duration_s}")
+        if not self.timeout_s > 0:
+            raise ValueError(f"timeout must be > 0 s, got {self.timeout_s}")
 
     @property
     def model(self) -> str:

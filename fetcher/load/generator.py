@@ -438,7 +438,8 @@ class Generator:
             if lag_us > _LATE_START_US:
                 self.late_starts += 1
         if self.csv is not None:
-            self._row(index, url, due, sent, ended, status, nbytes, "")
+            error = "http_status" if status >= 400 else ""  # an answer, and an error as counted
+            self._row(index, url, due, sent, ended, status, nbytes, error)
 
     def record_error(
         self, index: int, url: Any, due: float | None, sent: float, exc: BaseException

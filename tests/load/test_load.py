@@ -188,14 +188,28 @@ def test_the_rate_is_over_the_sending_window_and_the_drain_is_shown_apart(
     assert data["unfinished"] == 0 and data["requests"] == data["sent"]
 
 
+def test_a_timeout_of_zero_is_refused_in_one_line() -> None:
+    """--timeout 0s would time out every request before it went out, and the verdict would
+    blame the target: it is refused before the run, as -z 0s is."""
+    done = run_fetcher("load", "--timeout", "0s", "-n", "5", "http://127.0.0.1:9/")
+    assert done.returncode == 2
+    assert done.stderr.strip() == "fetcher load: error: timeout must be > 0 s, got 0.0"
+
+
 def test_csv_has_one_row_per_request(server: MockServer, tmp_path: Path) -> None:
-    """--csv writes a header and one row per request, and removes its part files."""
+    """--csv writes a header and one row per request, and removes its part files; a 4xx or
+    5xx answer's row names it an error, as the report counts it."""
+    import csv
+
     path = str(tmp_path / "rows.csv")
-    result = run_load(LoadConfig(urls=items(server), rate=200, requests=30, csv_path=path))
+    urls = (*items(server, 2), server.url_for("/status/503"))
+    result = run_load(LoadConfig(urls=urls, rate=200, requests=30, csv_path=path))
     assert keep_csv(result.csv_parts, path, result.csv_failure) is None
-    lines = Path(path).read_text().splitlines()
-    assert lines[0].startswith("index,url,due_ms")
-    assert len(lines) == 31
+    with open(path, newline="", encoding="utf-8") as rows:
+        table = list(csv.DictReader(rows))
+    assert len(table) == 30 and list(table[0])[:3] == ["index", "url", "due_ms"]
+    errors = {row["status"]: row["error"] for row in table}
+    assert errors == {"200": "", "503": "http_status"}
     assert list(tmp_path.iterdir()) == [tmp_path / "rows.csv"]
 
 
