@@ -274,9 +274,10 @@ def _announce(config: LoadConfig) -> None:
     how = f"{config.rate:g}/s" if config.rate is not None else f"{config.connections} connections"
     if config.pipeline > 1:
         how += f", {config.pipeline} requests pipelined on each connection"
+    more = len(config.urls) - 1
+    others = f" and {more} more URL{'s' if more > 1 else ''}" if more else ""
     print(
-        f"fetcher load: {config.model} model, {how}, up to {bound} @ {config.urls[0]}"
-        + (f" and {len(config.urls) - 1} more URLs" if len(config.urls) > 1 else ""),
+        f"fetcher load: {config.model} model, {how}, up to {bound} @ {config.urls[0]}{others}",
         file=sys.stderr,
         flush=True,
     )

@@ -203,7 +203,7 @@ def _server_table(stats: dict[str, Any]) -> RenderableType:
     table.add_column("")
     table.add_column("value", justify="right")
     table.add_row("requests", f"{stats.get('requests', 0):,}")
-    table.add_row("connections", f"{stats.get('connections', 0):,}")
+    table.add_row("connections used", f"{stats.get('connections', 0):,}")
     table.add_row("peak in its handlers", f"{stats.get('peak_in_flight', 0):,}")
     for code, count in sorted(stats.get("by_status", {}).items()):
         table.add_row(f"status {code}", f"{count:,}")

@@ -406,7 +406,7 @@ def test_the_bundled_servers_view_counts_connections_and_says_what_its_peak_coun
     assert done.returncode == 0, done.stderr
     server = json.loads(report.read_text())["server"]
     assert server["connections"] == 64 and server["peak_in_flight"] == 1
-    assert re.search(r"connections\s*│\s*64\s*│", done.stdout)
+    assert re.search(r"connections used\s*│\s*64\s*│", done.stdout)
     assert re.search(r"peak in its handlers\s*│\s*1\s*│", done.stdout)
     words = " ".join(done.stdout.split())
     assert "one still waiting in its socket or event loop is not counted" in words

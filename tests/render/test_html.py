@@ -210,7 +210,7 @@ def test_load_page_shows_the_servers_view_connections_and_the_stopping_signal(
     page = load_page(data)
     assert data["server"]["connections"] == data["connections"] == 4
     assert "<dt>connections</dt><dd>4</dd>" in page  # the run's settings
-    assert '<th scope="row">connections</th><td>4</td>' in page  # the server's own count
+    assert '<th scope="row">connections used</th><td>4</td>' in page  # the server's count
     assert escape("one still waiting in its socket or event loop is not counted") in page
     stopped = load_page({**data, "interrupted": True, "stopped_by": "SIGTERM"})
     assert "the figures cover the run up to SIGTERM" in stopped

@@ -167,7 +167,10 @@ def _over_time(data: Mapping[str, Any]) -> Iterator[str]:
             means.append(_timed("mean latency", t_s, point["mean_ms"], label))
     yield page.figure(draw.svg(charts.over_time("throughput", rates, "responses per second")))
     if means:
-        yield page.figure(draw.svg(charts.over_time("latency over time", means, "mean, ms")))
+        # The series is of service times (from sending): the open model's corrected latency
+        # is in the percentiles above, and would hide how the target itself moved.
+        title = "latency over time" + (", uncorrected" if "latency_uncorrected_ms" in data else "")
+        yield page.figure(draw.svg(charts.over_time(title, means, "mean, ms")))
 
 
 def _timed(series: str, t_s: float, value: float, label: str) -> dict[str, Any]:
@@ -189,7 +192,7 @@ def _counts(data: Mapping[str, Any]) -> Iterator[str]:
 def _server_table(stats: Mapping[str, Any]) -> str:
     rows = [
         ["requests", f"{stats.get('requests', 0):,}"],
-        ["connections", f"{stats.get('connections', 0):,}"],
+        ["connections used", f"{stats.get('connections', 0):,}"],
         ["peak in its handlers", f"{stats.get('peak_in_flight', 0):,}"],
     ]
     rows += [[f"status {code}", f"{n:,}"] for code, n in sorted(stats.get("by_status", {}).items())]
