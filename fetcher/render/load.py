@@ -100,7 +100,7 @@ def _summary(data: dict[str, Any]) -> str:
             if data["drain_s"] >= 0.001
             else ""
         ),
-        f"responses  {data['responses']:,} ({_share(data['responses'], data['requests'])}), "
+        f"responses  {data['responses']:,} ({_share(data['responses'], data['sent'])} of sent), "
         f"bytes {data['bytes']:,}, unfinished {data['unfinished']:,}",
     ]
     if "dask" in data:

@@ -99,7 +99,7 @@ def test_load_trusts_the_ca_bundle_and_reports_refusals(tls_server: MockServer) 
         args = ("load", url, "--requests", "20", "-c", "2", "--client", client)
         trusted = run_fetcher(*args, "--ca-bundle", tls_server.ca_path)
         assert trusted.returncode == 0, trusted.stderr
-        assert "20 (100.00%)" in trusted.stdout
+        assert "20 (100.00% of sent)" in trusted.stdout
         refused = run_fetcher(*args, env=clean_env())
         assert refused.returncode == 1
         assert "no request got a response (20 tls_certificate)" in refused.stderr
@@ -111,4 +111,4 @@ def test_load_reads_the_scheme_in_any_case(tls_server: MockServer) -> None:
     url = tls_server.url_for("/items/1").replace("https://", "HTTPS://")
     done = run_fetcher("load", url, "--requests", "5", "-c", "1", "--ca-bundle", tls_server.ca_path)
     assert done.returncode == 0, done.stderr
-    assert "5 (100.00%)" in done.stdout
+    assert "5 (100.00% of sent)" in done.stdout

@@ -247,11 +247,25 @@ def test_a_dead_target_shows_its_errors_no_latency_and_exits_1(tmp_path: Path, c
         )
     assert done.returncode == 1, done.stderr
     assert "no request got a response (20 connection_refused)" in done.stderr
-    assert "responses  0 (0.00%)" in done.stdout
+    assert "responses  0 (0.00% of sent)" in done.stdout
     assert "latency (ms)" not in done.stdout
     data = json.loads(report.read_text())
     assert data["responses"] == 0
     assert data["errors"] == {"connection_refused": 20}
+
+
+def test_requests_left_hanging_lower_the_share_of_responses(tmp_path: Path) -> None:
+    """Every connection hung (the bundled server's hang fault) and the drain gave up on them:
+    the responses are a share of what was sent, so the report cannot read 100%."""
+    report = tmp_path / "report.json"
+    done = run_fetcher(
+        "load", "-c", "2", "-z", "0.3s", "--faults", "hang=0.2", "--json", str(report)
+    )
+    assert done.returncode == 0, done.stderr
+    data = json.loads(report.read_text())
+    assert data["unfinished"] == 2 and data["responses"] == data["sent"] - 2
+    shown = re.search(r"^responses +[\d,]+ \(([\d.]+)% of sent\)", done.stdout, re.M)
+    assert shown is not None and float(shown.group(1)) < 100, done.stdout
 
 
 @pytest.mark.parametrize(

@@ -64,11 +64,11 @@ def _verdict(data: Mapping[str, Any]) -> Iterator[str]:
 
 def _figures(data: Mapping[str, Any]) -> str:
     rows = [
-        ["sent", f"{data['sent']:,} in {data['sending_s']:.2f} s = {data['sent_per_s']:,.1f}/s"],
-        ["done", f"{data['requests']:,} in {data['duration_s']:.2f} s"],
+        ["sent", f"{data['sent']:,} in {data['sending_s']:.3f} s = {data['sent_per_s']:,.1f}/s"],
+        ["done", f"{data['requests']:,} in {data['duration_s']:.3f} s"],
         ["achieved rate", f"{data['requests_per_s']:,.1f}/s"],
-        ["draining", f"{data['drain_s']:.2f} s"],
-        ["responses", f"{data['responses']:,} ({_share(data['responses'], data['requests'])})"],
+        ["draining", f"{data['drain_s']:.3f} s"],
+        ["responses", f"{data['responses']:,} ({_share(data['responses'], data['sent'])} of sent)"],
         ["bytes", f"{data['bytes']:,}"],
         ["unfinished", f"{data['unfinished']:,}"],
     ]
