@@ -75,6 +75,7 @@ def _open(result: LoadResult, first_ms: float, last_ms: float) -> Verdict:
     shortfall = f"{rate:,.0f}/s of the {config.rate:,.0f}/s asked, {late:.2%} of starts late"
     if rate >= config.rate * RATE_REACHED and late < LATE_SHARE_OK:
         return Verdict(True, "none", f"target reached: {shortfall}.")
+    shortfall += f"; reached is {RATE_REACHED:.0%} of it sent with under {LATE_SHARE_OK:.0%} late"
     if cpu >= CPU_BOUND:
         return Verdict(False, "generator_cpu", f"target not reached ({shortfall}): " + _cpu(result))
     if last_ms == 0.0 and config.rate * result.sending_s / 4 >= SILENT_MIN_DUE:
