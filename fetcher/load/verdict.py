@@ -45,7 +45,8 @@ class Verdict:
 
 
 def verdict(result: LoadResult, interval_s: float) -> Verdict:
-    """The verdict of a run; `interval_s` is the spacing of its latency series."""
+    """The verdict of a run; `interval_s` is the spacing of its latency series. Failures over
+    FAILED_SHARE_NOTED are named after it, whatever limited the run."""
     config = result.config
     if result.requests and not result.status:
         return Verdict(None if config.rate is None else False, "target", _unanswered(result))
@@ -57,8 +58,9 @@ def verdict(result: LoadResult, interval_s: float) -> Verdict:
     failed = sum(result.errors.values())
     if result.requests and failed / result.requests >= FAILED_SHARE_NOTED:
         text = (
-            f"{judged.text} Of its {result.requests:,} requests, {failed / result.requests:.1%} "
-            f"failed ({error_counts(result.errors)}): the rates count them as done."
+            f"{judged.text} Of the {result.requests:,} requests done, "
+            f"{failed / result.requests:.1%} failed ({error_counts(result.errors)}); the achieved "
+            "rate counts them."
         )
         judged = Verdict(judged.target_reached, judged.limited_by, text)
     return judged
@@ -75,7 +77,10 @@ def _open(result: LoadResult, first_ms: float, last_ms: float) -> Verdict:
     shortfall = f"{rate:,.0f}/s of the {config.rate:,.0f}/s asked, {late:.2%} of starts late"
     if rate >= config.rate * RATE_REACHED and late < LATE_SHARE_OK:
         return Verdict(True, "none", f"target reached: {shortfall}.")
-    shortfall += f"; reached is {RATE_REACHED:.0%} of it sent with under {LATE_SHARE_OK:.0%} late"
+    shortfall += (
+        f"; reached means at least {RATE_REACHED:.0%} of it sent, under {LATE_SHARE_OK:.0%} of "
+        "starts late"
+    )
     if cpu >= CPU_BOUND:
         return Verdict(False, "generator_cpu", f"target not reached ({shortfall}): " + _cpu(result))
     if last_ms == 0.0 and config.rate * result.sending_s / 4 >= SILENT_MIN_DUE:
@@ -111,7 +116,7 @@ def _open(result: LoadResult, first_ms: float, last_ms: float) -> Verdict:
         f"target not reached ({shortfall}): limited by the target: its mean latency went from "
         f"{first_ms:,.1f} ms in the first quarter of the run to {last_ms:,.1f} ms in the last "
         f"as requests piled up ({result.peak_in_flight:,} in flight at most) and it answered "
-        f"{result.requests_per_s:,.0f}/s; {_used(result)}. Try a lower --rate."
+        f"{_answered_per_s(result):,.0f}/s; {_used(result)}. Try a lower --rate."
     )
     return Verdict(False, "target", text)
 
@@ -131,13 +136,18 @@ def _unanswered(result: LoadResult) -> str:
 
 
 def _fell_silent(result: LoadResult, first_ms: float) -> str:
-    """No answer in the last quarter of the sending window: the target stopped answering."""
-    errors = f"; failed: {error_counts(result.errors)}" if result.errors else ""
+    """No answer in the last quarter of the sending window: the target stopped answering (its
+    failures, if any, are named after the verdict)."""
+    hung = (
+        f", and {result.unfinished:,} unfinished: every request still in flight waited on an "
+        "answer that did not come"
+        if result.unfinished
+        else ""
+    )
     return (
         "limited by the target: it answered nothing in the last quarter of the run (mean "
         f"latency {first_ms:,.1f} ms in the first quarter), with {result.peak_in_flight:,} in "
-        f"flight at most and {result.unfinished:,} unfinished{errors}: every connection was "
-        "waiting on an answer that did not come. Check that it is still up."
+        f"flight at most{hung}. Check that it is still up."
     )
 
 
@@ -150,7 +160,7 @@ def _slipped(result: LoadResult, shortfall: str, first_ms: float, last_ms: float
     return (
         f"target not reached ({shortfall}): the target kept up (mean latency {first_ms:,.1f} ms "
         f"in the first quarter, {last_ms:,.1f} ms in the last; it answered "
-        f"{result.requests_per_s:,.0f}/s), but the generator's schedule slipped: 1% of starts "
+        f"{_answered_per_s(result):,.0f}/s), but the generator's schedule slipped: 1% of starts "
         f"lagged over {lag_ms:,.1f} ms, in pauses of this process or machine{room}. Run it "
         "again or on a quieter machine, or ask a lower --rate."
     )
@@ -160,10 +170,13 @@ def _closed(result: LoadResult, first_ms: float, last_ms: float) -> Verdict:
     """The closed model asks for no rate: was the generator or the target the limit?"""
     if result.generator_cpu >= CPU_BOUND:
         return Verdict(None, "generator_cpu", _cpu(result))
-    if last_ms == 0.0 and first_ms > 0.0:
-        return Verdict(None, "target", _fell_silent(result, first_ms))
     config = result.config
-    answered = sum(result.status.values()) / result.duration_s if result.duration_s > 0 else 0.0
+    # Silent: no answer in a last quarter long enough for each connection to have had several
+    # at the first quarter's latency.
+    quarter_s = result.sending_s / 4
+    if last_ms == 0.0 and config.connections * quarter_s * 1000 >= first_ms * SILENT_MIN_DUE > 0:
+        return Verdict(None, "target", _fell_silent(result, first_ms))
+    answered = _answered_per_s(result)
     pipelined = f" (up to {config.pipeline} pipelined on each)" if config.pipeline > 1 else ""
     connections = _count(config.connections, "connection") + pipelined
     if _rising(first_ms, last_ms):
@@ -212,11 +225,18 @@ def _used(result: LoadResult) -> str:
 
 
 def _rising(first_ms: float, last_ms: float) -> bool:
-    """Whether latency rose from the first quarter of the run to the last (see RISE_RATIO)."""
-    return last_ms >= first_ms * RISE_RATIO and last_ms - first_ms > RISE_MIN_MS
+    """Whether latency rose from the first quarter of the run to the last (see RISE_RATIO); not
+    when the first quarter had no answer to compare with (answers slower than a quarter)."""
+    return first_ms > 0 and last_ms >= first_ms * RISE_RATIO and last_ms - first_ms > RISE_MIN_MS
+
+
+def _answered_per_s(result: LoadResult) -> float:
+    """HTTP answers (any status) a second: the requests that failed without one left out."""
+    return sum(result.status.values()) / result.duration_s if result.duration_s > 0 else 0.0
 
 
 def _count(n: int, noun: str) -> str:
+    """'1 connection', '64 connections'."""
     return f"{n:,} {noun}" + ("" if n == 1 else "s")
 
 

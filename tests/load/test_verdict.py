@@ -53,7 +53,7 @@ def test_a_busy_generator_is_named_with_its_cpu() -> None:
     judged = verdict(run(sent=2100, late_starts=900, generator_cpu=0.97), INTERVAL_S)
     assert (judged.target_reached, judged.limited_by) == (False, "generator_cpu")
     assert "700/s of the 1,000/s asked" in judged.text and "97% of a core" in judged.text
-    assert "reached is 98% of it sent with under 1% late" in judged.text
+    assert "reached means at least 98% of it sent, under 1% of starts late" in judged.text
     assert "--processes" in judged.text
 
 
@@ -136,7 +136,7 @@ def test_a_target_that_fell_silent_is_named_not_the_schedule() -> None:
     )
     assert judged.limited_by == "target"
     assert "it answered nothing in the last quarter of the run (mean latency 2.0 ms" in judged.text
-    assert "1,000 unfinished; failed: 5 timeout" in judged.text
+    assert "and 1,000 unfinished: every request still in flight waited on an answer" in judged.text
 
 
 def test_late_starts_with_every_core_busy_point_at_the_machine() -> None:
@@ -197,7 +197,26 @@ def test_a_closed_run_whose_connections_all_hung_is_not_called_saturated() -> No
     judged = verdict(run(rate=None, series=hung, unfinished=64, peak_in_flight=64), INTERVAL_S)
     assert judged.limited_by == "target" and "saturated" not in judged.text
     assert "it answered nothing in the last quarter of the run" in judged.text
-    assert "every connection was waiting on an answer that did not come" in judged.text
+    assert "every request still in flight waited on an answer that did not come" in judged.text
+
+
+def test_a_target_that_went_down_is_silent_without_hanging_and_its_errors_named_once() -> None:
+    """Answers, then only refused connects (nothing left in flight): silent, but no request
+    'waited', and the refusals are named once, after the verdict."""
+    down = ((1000, 1000 * 2000),) * 9 + ((0, 0),) * 3
+    figures = {"status": {200: 9000}, "errors": {"connection_refused": 51_000}, "requests": 60_000}
+    judged = verdict(run(rate=None, series=down, **figures), INTERVAL_S)
+    assert "it answered nothing in the last quarter of the run" in judged.text
+    assert "waited" not in judged.text
+    assert judged.text.count("51,000 connection_refused") == 1
+
+
+def test_answers_slower_than_a_quarter_of_the_run_are_not_a_rise() -> None:
+    """4 connections at a steady 600 ms in a 2 s run: the first quarter holds no answer, so
+    there is no rise from '0.0 ms' and no saturation; more connections would press harder."""
+    slow = ((0, 0),) * 2 + ((7, 7 * 600_000),) * 6
+    judged = verdict(run(rate=None, concurrency=4, series=slow, sending_s=2.0), INTERVAL_S)
+    assert "saturated:" not in judged.text and "Raise -c to press harder" in judged.text
 
 
 def test_a_closed_run_whose_latency_rose_calls_the_target_saturated() -> None:
@@ -217,9 +236,15 @@ def test_failed_requests_are_named_whatever_limited_the_run() -> None:
     figures = {"status": {200: 2700}, "errors": {"connection_reset": 300}}
     for rate in (None, 1000.0):
         judged = verdict(run(rate=rate, **figures), INTERVAL_S)
-        assert "Of its 3,000 requests, 10.0% failed (300 connection_reset)" in judged.text
+        assert "Of the 3,000 requests done, 10.0% failed (300 connection_reset); the achieved " in (
+            judged.text
+        )
     closed = verdict(run(rate=None, **figures), INTERVAL_S)
     assert "it answered 900/s" in closed.text
+    rising = ((500, 500 * 2000),) * 3 + ((300, 300 * 100_000),) * 6 + ((100, 100 * 400_000),) * 3
+    behind = {"sent": 2000, "late_starts": 800, "peak_in_flight": 100, "series": rising}
+    opened = verdict(run(concurrency=100, **behind, **figures), INTERVAL_S)
+    assert opened.limited_by == "target" and "it answered 900/s" in opened.text
     few = verdict(run(rate=None, status={200: 2990}, errors={"timeout": 10}), INTERVAL_S)
     assert "failed" not in few.text  # under 1%: the counts are in the report
 
