@@ -216,6 +216,17 @@ def test_load_page_shows_the_servers_view_connections_and_the_stopping_signal(
     assert "the figures cover the run up to SIGTERM" in stopped
 
 
+def test_load_page_labels_the_open_models_latency_over_time_uncorrected(
+    reports: dict[str, Path],
+) -> None:
+    """The series is of service times: beside an open run's corrected percentiles its chart
+    says it is uncorrected; a closed run's has nothing to correct."""
+    data = read_data(reports["load"].read_text(encoding="utf-8"))
+    assert "latency over time, uncorrected" not in load_page(data)
+    opened = {**data, "latency_uncorrected_ms": data["latency_ms"]}
+    assert "latency over time, uncorrected" in load_page(opened)
+
+
 def test_load_page_without_responses_says_so(reports: dict[str, Path]) -> None:
     """No response, no latency charts: a sentence says why instead."""
     data = read_data(reports["load"].read_text(encoding="utf-8"))
