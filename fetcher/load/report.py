@@ -107,7 +107,7 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
         "requests_per_s": round(result.requests_per_s, 2),
         "bytes": result.nbytes,
         # Requests that got an HTTP answer (any status): the ones the latency figures describe.
-        "responses": sum(result.status.values()),
+        "responses": result.responses,
         "latency_ms": latency_summary_ms(result.latency),
         "histogram": histogram_rows(result.latency),
         # Corrected in the open model (from when each request was due), as latency_ms is.

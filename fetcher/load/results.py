@@ -191,6 +191,11 @@ class LoadResult:
         """Requests completed per second of the run."""
         return self.requests / self.duration_s if self.duration_s > 0 else 0.0
 
+    @property
+    def responses(self) -> int:
+        """Requests that got an HTTP answer, of any status."""
+        return sum(self.status.values())
+
 
 def merge(config: LoadConfig, parts: list[GeneratorResult]) -> LoadResult:
     """One result from the generators' parts: histograms added, counts summed."""

@@ -232,7 +232,7 @@ def _rising(first_ms: float, last_ms: float) -> bool:
 
 def _answered_per_s(result: LoadResult) -> float:
     """HTTP answers (any status) a second: the requests that failed without one left out."""
-    return sum(result.status.values()) / result.duration_s if result.duration_s > 0 else 0.0
+    return result.responses / result.duration_s if result.duration_s > 0 else 0.0
 
 
 def _count(n: int, noun: str) -> str:
