@@ -72,6 +72,8 @@ def _open(result: LoadResult, first_ms: float, last_ms: float) -> Verdict:
     assert config.rate is not None
     rising = _rising(first_ms, last_ms)
     cap_full = result.peak_in_flight >= config.concurrency
+    # Requests in flight the rate needs at the last quarter's latency (Little's law).
+    need = config.rate * last_ms / 1000
     rate = result.sent / result.sending_s if result.sending_s > 0 else 0.0
     late = result.late_starts / result.sent if result.sent else 0.0
     shortfall = f"{rate:,.0f}/s of the {config.rate:,.0f}/s asked, {late:.2%} of starts late"
@@ -87,7 +89,6 @@ def _open(result: LoadResult, first_ms: float, last_ms: float) -> Verdict:
         text = f"target not reached ({shortfall}): " + _fell_silent(result, first_ms)
         return Verdict(False, "target", text)
     if cap_full and not rising:
-        need = config.rate * last_ms / 1000
         text = (
             f"target not reached ({shortfall}): limited by the cap on requests in flight: all "
             f"{config.concurrency} were waiting on answers ({last_ms:,.1f} ms each; "
@@ -107,8 +108,8 @@ def _open(result: LoadResult, first_ms: float, last_ms: float) -> Verdict:
     # A full pool that could carry the rate at the target's latency was filled by a backlog
     # (the generator's pause), not by the target: the verdicts below name the target if its
     # latency rose, else the schedule.
-    pool_short = result.pool < config.rate * last_ms / 1000
-    if 0 < result.pool < config.concurrency and result.peak_in_flight >= result.pool and pool_short:
+    pool_full = 0 < result.pool < config.concurrency and result.peak_in_flight >= result.pool
+    if pool_full and result.pool < need:
         return Verdict(False, "pool", _pool(result, shortfall, first_ms, last_ms))
     if not rising:
         return Verdict(False, "schedule", _slipped(result, shortfall, first_ms, last_ms))
@@ -202,10 +203,9 @@ def _pool(result: LoadResult, shortfall: str, first_ms: float, last_ms: float) -
     return (
         f"target not reached ({shortfall}): the open model's pool was full, all "
         f"{result.pool:,} requests it holds in flight waiting on answers, whose latency went from "
-        f"{first_ms:,.1f} ms to "
-        f"{last_ms:,.1f} ms; the pool is twice what the rate needs at the quickest latency "
-        f"seen, and at least {POOL_FLOOR} (opening more when behind makes every request "
-        "dearer), so the target or this machine could not keep up. Try a lower --rate."
+        f"{first_ms:,.1f} ms to {last_ms:,.1f} ms; the pool is twice what the rate needs at the "
+        f"quickest latency seen, and at least {POOL_FLOOR} (opening more when behind makes every "
+        "request dearer), so the target or this machine could not keep up. Try a lower --rate."
     )
 
 
