@@ -122,7 +122,8 @@ def to_json(result: LoadResult, server_stats: dict[str, Any] | None = None) -> d
         "sent_per_s": round(result.sent / result.sending_s, 2) if result.sending_s > 0 else 0.0,
         "drain_s": round(max(0.0, result.duration_s - result.sending_s), 4),
         "generator_cpu": round(result.generator_cpu, 3),
-        # How busy the machine's cores were during the run, all programs together (null: on Dask).
+        # How busy the machine's cores were during the run, all programs together (null: too
+        # short to tell).
         "machine_busy": None if result.machine_busy is None else round(result.machine_busy, 3),
         "peak_in_flight": result.peak_in_flight,
         "series_interval_s": FLUSH_INTERVAL_S,
