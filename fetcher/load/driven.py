@@ -24,13 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import http.client
 import time
 from collections import deque
 from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
-from fetcher.load.fast import MAX_OPENING, Connection, Target, TlsContext, connect
+from fetcher.load.fast import MAX_OPENING, Connection, Target, TlsContext, closed_first, connect
 from fetcher.load.generator import POOL_FLOOR, SCHEDULE_TICK_S, START_GRACE_S, WorkerStarts
 
 if TYPE_CHECKING:
@@ -266,7 +265,7 @@ class Driver:
             try:
                 conn = await asyncio.wait_for(self._create(), g.config.timeout_s)
                 if conn.closed:  # lost before it was ours: `forget` had no place to free
-                    raise http.client.RemoteDisconnected("the server closed the connection first")
+                    raise closed_first()
             except asyncio.TimeoutError:
                 exc: Exception = TimeoutError("request timed out")
             except Exception as error:  # a failed connect is that request's result

@@ -128,7 +128,7 @@ class Connection(asyncio.Protocol):
         if isinstance(exc, OSError):  # a reset, as the operating system reported it
             self._fail(exc)
         else:
-            self._fail(http.client.RemoteDisconnected("the server closed the connection first"))
+            self._fail(closed_first())
 
     # httptools' side
 
@@ -296,8 +296,14 @@ async def connect(pool: Pool, target: Target, tls: TlsContext) -> Connection:
         server_hostname=target.host if target.tls else None,
     )
     if connection.closed:
-        raise http.client.RemoteDisconnected("the server closed the connection first")
+        raise closed_first()
     return connection
+
+
+def closed_first() -> http.client.RemoteDisconnected:
+    """The failure of a request whose connection the server closed before answering it, which
+    `fetcher.policy.classify` calls `disconnected`."""
+    return http.client.RemoteDisconnected("the server closed the connection first")
 
 
 @asynccontextmanager
