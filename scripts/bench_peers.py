@@ -275,6 +275,19 @@ def load_run(children: Children, workdir: Path, *flags: str) -> dict[str, Any]:
     return json.loads(report.read_text())  # type: ignore[no-any-return]
 
 
+def closed_load(
+    children: Children, workdir: Path, base: str, args: argparse.Namespace
+) -> dict[str, Any]:
+    """The fast client's closed model on nginx, as parts 2 and 3 measure it: its JSON report."""
+    flags = ("-c", str(args.connections), "-z", f"{args.seconds:g}s", "--client", "fast")
+    return load_run(children, workdir, *flags, f"{base}/items/1")
+
+
+def cpu_per_request_us(report: dict[str, Any], per_s: float) -> float:
+    """The generator's CPU microseconds a request, at `per_s` requests a second."""
+    return float(report["generator_cpu"]) / max(1.0, per_s) * 1e6
+
+
 def urls_file(workdir: Path, base: str, count: int, name: str) -> Path:
     path = workdir / name
     path.write_text("".join(f"{base}/items/{i % 100}\n" for i in range(count)))
@@ -357,13 +370,12 @@ def locust_run(children: Children, workdir: Path, base: str, args: argparse.Name
 def load_vs_hey(children: Children, workdir: Path, base: str, args: argparse.Namespace) -> bool:
     """Part 2: the fast load client against hey (and wrk): requests/s and CPU per request."""
     url = f"{base}/items/1"
-    flags = ("-c", str(args.connections), "-z", f"{args.seconds:g}s", url)
     cpu_us: dict[str, float] = {}
 
     def fast() -> float:
-        report = load_run(children, workdir, *flags, "--client", "fast")
+        report = closed_load(children, workdir, base, args)
         rps = float(report["requests_per_s"])
-        cpu_us[FAST] = report["generator_cpu"] / rps * 1e6
+        cpu_us[FAST] = cpu_per_request_us(report, rps)
         return rps
 
     def peer(name: str, run: Callable[[Children, str, argparse.Namespace], tuple[float, float]]):
@@ -428,7 +440,7 @@ class OpenRun:
         self.sent_share = report["sent_per_s"] / rate
         self.late = report["late_starts"] / max(1, report["sent"])
         self.held = self.sent_share >= 0.98 and self.late < 0.01
-        self.cpu_us = report["generator_cpu"] / max(1.0, report["sent_per_s"]) * 1e6
+        self.cpu_us = cpu_per_request_us(report, report["sent_per_s"])
         self.verdict = report["verdict"]
 
 
@@ -438,11 +450,11 @@ def open_pair(
     """The closed model's rate, then the open model at `share` of it; one line of part 3."""
     url = f"{base}/items/1"
     seconds = f"{args.seconds:g}s"
-    closed_report = load_run(children, workdir, "-c", str(args.connections), "-z", seconds, url)
+    closed_report = closed_load(children, workdir, base, args)
     closed = float(closed_report["requests_per_s"])
     if closed < 1:
         raise RuntimeError(f"the closed model answered nothing: {closed_report['verdict']}")
-    closed_us = closed_report["generator_cpu"] / closed * 1e6
+    closed_us = cpu_per_request_us(closed_report, closed)
     rate = round(share * closed)
     run = OpenRun(rate, load_run(children, workdir, "-r", str(rate), "-z", seconds, url))
     print(
