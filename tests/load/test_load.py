@@ -12,6 +12,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import psutil
 import pytest
@@ -32,6 +33,15 @@ CLIENTS = pytest.mark.parametrize("client", ["fast", "aiohttp"])
 def items(server: MockServer, count: int = 10, query: str = "") -> tuple[str, ...]:
     """URLs of `count` items on `server`."""
     return tuple(server.url_for(f"/items/{i}{query}") for i in range(count))
+
+
+def load_cli(tmp_path: Path, *flags: str) -> tuple[subprocess.CompletedProcess[str], Any]:
+    """`fetcher load FLAGS` as a user runs it, which must succeed: what it printed, and its
+    JSON report."""
+    report = tmp_path / "report.json"
+    done = run_fetcher("load", *flags, "--json", str(report))
+    assert done.returncode == 0, done.stderr
+    return done, json.loads(report.read_text())
 
 
 @CLIENTS
@@ -256,11 +266,8 @@ def test_a_dead_target_shows_its_errors_no_latency_and_exits_1(tmp_path: Path, c
 def test_requests_left_hanging_lower_the_share_of_responses(tmp_path: Path) -> None:
     """Every connection hung (the bundled server's hang fault) and the drain gave up on them:
     the responses are a share of what was sent, so the report cannot read 100%."""
-    report = tmp_path / "report.json"
     flags = ("-c", "2", "-z", "0.3s", "--faults", "hang=0.2", "--seed", "1")
-    done = run_fetcher("load", *flags, "--json", str(report))
-    assert done.returncode == 0, done.stderr
-    data = json.loads(report.read_text())
+    done, data = load_cli(tmp_path, *flags)
     assert data["unfinished"] == 2 and data["responses"] == data["sent"] - 2
     shown = re.search(r"^responses +[\d,]+ \(([\d.]+)% of sent\)", done.stdout, re.M)
     assert shown is not None and float(shown.group(1)) < 100, done.stdout
@@ -413,10 +420,8 @@ def test_the_bundled_servers_view_counts_connections_and_says_what_its_peak_coun
 ) -> None:
     """On the bundled server (no target), the server's view shows the connections it saw (the
     client's 64) and says why its peak is 1 beside them: its handler answers at once."""
-    report = tmp_path / "report.json"
-    done = run_fetcher("load", "-n", "300", "--json", str(report))
-    assert done.returncode == 0, done.stderr
-    server = json.loads(report.read_text())["server"]
+    done, data = load_cli(tmp_path, "-n", "300")
+    server = data["server"]
     assert server["connections"] == 64 and server["peak_in_flight"] == 1
     assert re.search(r"connections used\s*│\s*64\s*│", done.stdout)
     assert re.search(r"peak in its handlers\s*│\s*1\s*│", done.stdout)
@@ -434,13 +439,10 @@ def test_a_pipelined_run_says_how_many_connections_carried_it(
     """-c 64 --pipeline 4 is 16 connections with 64 requests in flight; over 3 processes, each
     rounding its share up (22, 21, 21 requests), 18. The announcement and the report say so,
     and the bundled server counts as many itself."""
-    report = tmp_path / "report.json"
     flags = ("-c", "64", "--pipeline", "4", "-p", str(processes), "-n", "600")
-    done = run_fetcher("load", *flags, "--json", str(report))
-    assert done.returncode == 0, done.stderr
+    done, data = load_cli(tmp_path, *flags)
     assert f"{connections} connections, 4 requests pipelined on each connection" in done.stderr
     assert f"{connections} connections (64 in flight, -c)" in done.stdout
-    data = json.loads(report.read_text())
     assert data["connections"] == connections == data["server"]["connections"]
 
 
